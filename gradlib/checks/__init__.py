@@ -1,0 +1,25 @@
+"""Check functions that the lesson notebooks' test cells call.
+
+One module per lesson topic (``backprop``, ``activations``, ``init``, ``batchnorm``, ``clip``,
+``residual``, ``diagnose``, ``precision``); the shared building blocks live in :mod:`gradlib.checks.core`.
+"""
+
+from gradlib.checks.core import (
+    CheckFailure,
+    as_array,
+    assert_close,
+    assert_unchanged,
+    call,
+    match_mistake,
+    rel_error,
+)
+
+__all__ = [
+    "CheckFailure",
+    "as_array",
+    "assert_close",
+    "assert_unchanged",
+    "call",
+    "match_mistake",
+    "rel_error",
+]
