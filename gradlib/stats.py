@@ -74,9 +74,7 @@ def std_tolerance(
     return z_for(false_rate, comparisons) * sigma * math.sqrt((kurtosis - 1.0) / (4.0 * n))
 
 
-def kurtosis_tolerance(
-    n: int, *, false_rate: float = DEFAULT_FALSE_RATE, comparisons: int = 1
-) -> float:
+def kurtosis_tolerance(n: int, *, false_rate: float = DEFAULT_FALSE_RATE, comparisons: int = 1) -> float:
     """Tolerance on a sample excess kurtosis: ``z * sqrt(24 / n)``.
 
     ``24 / n`` is the asymptotic variance for a normal sample; uniform and truncated-normal samples have
