@@ -68,9 +68,7 @@ def _as_float(x: Any, name: str = "x") -> np.ndarray:
         return arr
     if arr.dtype.kind in "iub":
         return arr.astype(np.float64)
-    raise TypeError(
-        f"{name} must be a real numeric array, got dtype {arr.dtype} ({type(x).__name__})"
-    )
+    raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype} ({type(x).__name__})")
 
 
 def _check_param(value: Any, name: str) -> float:
