@@ -1,0 +1,195 @@
+"""Small seeded synthetic data sets: nothing is downloaded, every draw comes from ``rng``.
+
+Shapes: ``N`` examples, ``D`` input features, ``K`` classes. Classification sets return
+``(x, y)`` with ``x`` float64 ``(N, D)`` and ``y`` int64 ``(N,)`` in ``[0, K)``; the regression set
+returns ``y`` float64 ``(N, 1)``. Examples come grouped by class; shuffle them (or draw random
+minibatches) before training on slices.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["blobs", "circles", "regression", "spirals", "standardize"]
+
+
+def _count(value: object, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _nonneg(value: object, name: str) -> float:
+    """Return ``value`` as a float after checking it is a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _rng(rng: object) -> np.random.Generator:
+    """Return ``rng`` after checking it is a ``numpy.random.Generator``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+        )
+    return rng
+
+
+def spirals(
+    n_per_class: int, n_classes: int = 3, *, noise: float = 0.2, turns: float = 1.0, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved 2-D spiral arms, one per class (the cs231n toy problem).
+
+    Class ``k`` has points at radius ``r = t`` and angle ``theta = 2 pi (turns * t + k / K)``
+    for ``t`` evenly spaced in ``[0, 1]``, with Gaussian noise of std ``noise`` (radians) added to
+    the angle: ``x = r * (cos theta, sin theta)``. Not linearly separable.
+
+    Taught in lesson 04 (batch normalization).
+
+    Args:
+        n_per_class: points per class, >= 1.
+        n_classes: number of arms K, >= 2.
+        noise: angular noise std, >= 0.
+        turns: how many full turns each arm makes, > 0.
+        rng: the random generator.
+
+    Returns:
+        ``(x, y)``: x of shape (n_per_class * K, 2), y of shape (n_per_class * K,).
+
+    Raises:
+        ValueError: on non-positive counts, fewer than 2 classes, negative noise or turns <= 0.
+        TypeError: if ``rng`` is not a Generator.
+    """
+    n = _count(n_per_class, "n_per_class")
+    k = _count(n_classes, "n_classes", minimum=2)
+    noise = _nonneg(noise, "noise")
+    if _nonneg(turns, "turns") == 0:
+        raise ValueError(f"turns must be > 0, got {turns!r}")
+    rng = _rng(rng)
+    t = np.tile(np.linspace(0.0, 1.0, n), k)
+    labels = np.repeat(np.arange(k), n)
+    theta = 2 * np.pi * (turns * t + labels / k) + rng.normal(0.0, noise, n * k)
+    x = np.stack([t * np.cos(theta), t * np.sin(theta)], axis=1)
+    return x, labels.astype(np.int64)
+
+
+def circles(n: int, *, noise: float = 0.05, factor: float = 0.5, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric 2-D circles: class 0 on radius 1, class 1 on radius ``factor``.
+
+    Angles are uniform in ``[0, 2 pi)``; Gaussian noise of std ``noise`` is added to each coordinate.
+    The first ``n // 2`` examples are class 0, the rest class 1.
+
+    Taught in lesson 02 (activations).
+
+    Args:
+        n: total number of points, >= 2.
+        noise: coordinate noise std, >= 0.
+        factor: radius of the inner circle, in (0, 1).
+        rng: the random generator.
+
+    Returns:
+        ``(x, y)``: x of shape (n, 2), y of shape (n,) with values 0 and 1.
+
+    Raises:
+        ValueError: if ``n`` < 2, ``noise`` < 0 or ``factor`` not in (0, 1).
+        TypeError: if ``rng`` is not a Generator.
+    """
+    n = _count(n, "n", minimum=2)
+    noise = _nonneg(noise, "noise")
+    if not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    rng = _rng(rng)
+    labels = (np.arange(n) >= n // 2).astype(np.int64)
+    radius = np.where(labels == 0, 1.0, float(factor))
+    theta = rng.uniform(0.0, 2 * np.pi, n)
+    x = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+    return x + rng.normal(0.0, noise, x.shape), labels
+
+
+def blobs(
+    n_per_class: int, n_classes: int = 3, *, dim: int = 2, spread: float = 1.0, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs: class ``k`` is ``N(mu_k, spread**2 I)`` with centers ``mu_k ~ N(0, 4 I)``.
+
+    Taught in lesson 03 (initialization).
+
+    Args:
+        n_per_class: points per class, >= 1.
+        n_classes: number of classes K, >= 2.
+        dim: input dimension D, >= 1.
+        spread: std of each blob, >= 0.
+        rng: the random generator (centers are drawn first, then the points).
+
+    Returns:
+        ``(x, y)``: x of shape (n_per_class * K, D), y of shape (n_per_class * K,).
+
+    Raises:
+        ValueError: on bad counts or a negative spread.
+        TypeError: if ``rng`` is not a Generator.
+    """
+    n = _count(n_per_class, "n_per_class")
+    k = _count(n_classes, "n_classes", minimum=2)
+    d = _count(dim, "dim")
+    spread = _nonneg(spread, "spread")
+    rng = _rng(rng)
+    centers = rng.normal(0.0, 2.0, (k, d))
+    labels = np.repeat(np.arange(k), n)
+    x = centers[labels] + rng.normal(0.0, spread, (n * k, d))
+    return x, labels.astype(np.int64)
+
+
+def regression(n: int, *, dim: int = 1, noise: float = 0.1, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth nonlinear regression target: ``y = sin(3 x @ w) + 0.5 (x @ w)**2 + noise``.
+
+    ``x ~ U(-1, 1)^D`` and ``w`` is a random unit vector (drawn first), so the target varies along one
+    direction; the noise is Gaussian with std ``noise``.
+
+    Taught in lesson 05 (gradient clipping).
+
+    Args:
+        n: number of examples, >= 1.
+        dim: input dimension D, >= 1.
+        noise: target noise std, >= 0.
+        rng: the random generator.
+
+    Returns:
+        ``(x, y)``: x of shape (n, D) and y of shape (n, 1), both float64.
+
+    Raises:
+        ValueError: on bad counts or negative noise.
+        TypeError: if ``rng`` is not a Generator.
+    """
+    n = _count(n, "n")
+    d = _count(dim, "dim")
+    noise = _nonneg(noise, "noise")
+    rng = _rng(rng)
+    w = rng.normal(size=d)
+    w /= np.linalg.norm(w)
+    x = rng.uniform(-1.0, 1.0, (n, d))
+    s = x @ w
+    y = np.sin(3 * s) + 0.5 * s**2 + rng.normal(0.0, noise, n)
+    return x, y[:, None]
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Return ``(x - mean) / std`` per feature (columns with std 0 are only centered).
+
+    Taught in lesson 04 (batch normalization).
+
+    Args:
+        x: data, shape (N, D).
+
+    Returns:
+        A new float64 array of shape (N, D).
+
+    Raises:
+        ValueError: if ``x`` is not 2-D.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (N, D), got shape {x.shape}")
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
