@@ -100,7 +100,7 @@ def sigmoid(x: Any) -> np.ndarray:
     x = _as_float(x)
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def sigmoid_grad(x: Any) -> np.ndarray:
@@ -115,7 +115,8 @@ def sigmoid_grad(x: Any) -> np.ndarray:
         Array of shape ``S``.
     """
     s = sigmoid(x)
-    return s * (1.0 - s)
+    with np.errstate(under="ignore"):
+        return s * (1.0 - s)
 
 
 def tanh(x: Any) -> np.ndarray:
@@ -237,7 +238,8 @@ def elu(x: Any, alpha: float = 1.0) -> np.ndarray:
     alpha = _check_param(alpha, "alpha")
     x = _as_float(x)
     neg = np.minimum(x, x.dtype.type(0))
-    return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(neg))
+    with np.errstate(under="ignore"):
+        return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(neg))
 
 
 def elu_grad(x: Any, alpha: float = 1.0) -> np.ndarray:
@@ -256,7 +258,7 @@ def elu_grad(x: Any, alpha: float = 1.0) -> np.ndarray:
     x = _as_float(x)
     with np.errstate(under="ignore"):
         e = np.exp(np.minimum(x, x.dtype.type(0)))
-    return np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha) * e)
+        return np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha) * e)
 
 
 def selu(x: Any) -> np.ndarray:
@@ -274,7 +276,8 @@ def selu(x: Any) -> np.ndarray:
         Array of shape ``S``.
     """
     x = _as_float(x)
-    return x.dtype.type(SELU_SCALE) * elu(x, SELU_ALPHA)
+    with np.errstate(under="ignore"):
+        return x.dtype.type(SELU_SCALE) * elu(x, SELU_ALPHA)
 
 
 def selu_grad(x: Any) -> np.ndarray:
@@ -289,7 +292,8 @@ def selu_grad(x: Any) -> np.ndarray:
         Array of shape ``S``.
     """
     x = _as_float(x)
-    return x.dtype.type(SELU_SCALE) * elu_grad(x, SELU_ALPHA)
+    with np.errstate(under="ignore"):
+        return x.dtype.type(SELU_SCALE) * elu_grad(x, SELU_ALPHA)
 
 
 def linear(x: Any) -> np.ndarray:
