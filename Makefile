@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench sysdeps install clean
+.PHONY: demo test lint format bench build sysdeps install clean
 
 demo: install sysdeps
 	$(PY) -m autograder demo
@@ -51,3 +51,7 @@ bench: install sysdeps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Regenerate course/ from solutions/ with nbgrader (commit the result).
+build: install
+	$(PY) -m autograder build
