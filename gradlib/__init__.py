@@ -24,6 +24,7 @@ __all__ = [
     "checks",
     "clip",
     "data",
+    "diagnostic_figures",
     "diagnostics",
     "figures",
     "gradcheck",
