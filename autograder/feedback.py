@@ -1,0 +1,317 @@
+"""Feedback for students: one self-contained HTML page per student, assignment and notebook.
+
+A page shows the student's own answer cells (from the notebook they submitted), every graded test cell
+with the visible code the student was given (from the release, never the hidden tests), the points it
+earned and the check's message, and, for a submission that could not be graded or was flagged, why.
+
+Student code is untrusted: every piece of text is HTML-escaped, the page carries no script, and a
+Content-Security-Policy forbids scripts and remote resources even if escaping were ever bypassed.
+Pages are written to ``OUT/feedback/<student_id>/<assignment>/<notebook>.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.results import CellResult, SubmissionResult
+
+__all__ = [
+    "FEEDBACK_DIR",
+    "feedback_path",
+    "notebook_feedback",
+    "strip_hidden_tests",
+    "write_feedback",
+]
+
+FEEDBACK_DIR = "feedback"
+
+_HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?(### END HIDDEN TESTS[^\n]*\n?|\Z)", re.DOTALL)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:960px;margin:2em auto;
+padding:0 1em;color:#1d1d1f;line-height:1.45}
+h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin:1.6em 0 .4em}
+.meta{color:#555}.score{font-size:1.3em;font-weight:600}
+.banner{padding:.8em 1em;border-radius:6px;margin:1em 0;border:1px solid}
+.banner.failed{background:#fdecea;border-color:#e0a39c}.banner.flagged{background:#fff4e0;border-color:#e6b866}
+.banner.graded{background:#eef7ee;border-color:#9cc89c}
+.cell{border:1px solid #ddd;border-radius:6px;margin:1em 0;overflow:hidden}
+.cell header{display:flex;justify-content:space-between;padding:.35em .8em;background:#f5f5f7;
+font-size:.9em}
+.cell.pass header{background:#e6f4e6}.cell.partial header{background:#fff4d6}
+.cell.fail header{background:#fbe3e1}
+pre{margin:0;padding:.7em .9em;overflow-x:auto;font-size:.85em;white-space:pre-wrap;
+word-break:break-word;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre.code{background:#fafafa}pre.msg{background:#fff;border-top:1px dashed #ccc;color:#8a1c12}
+.note{font-size:.85em;color:#555;padding:.3em .9em}
+.heading{color:#333;font-weight:600;margin-top:1.4em}
+table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}
+"""
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def strip_hidden_tests(source: str) -> str:
+    """Remove every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block from a cell's source.
+
+    An unterminated block is removed up to the end of the cell, so hidden code never leaks.
+    """
+    return _HIDDEN.sub("", source)
+
+
+def _safe_component(name: str) -> str:
+    """``name`` if it is a safe file name; otherwise a readable stand-in that cannot escape ``out``."""
+    if _SAFE_NAME.match(name):
+        return name
+    cleaned = re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:200].lstrip(".-")
+    return "_" + cleaned if cleaned else "_"
+
+
+def feedback_path(out: Path, student_id: str, assignment: str, notebook: str) -> Path:
+    """Where the feedback page of one notebook goes: ``OUT/feedback/<student>/<assignment>/<nb>.html``.
+
+    Names that are not plain file names (``..``, slashes, spaces) are replaced by a ``_``-prefixed stand-in.
+    """
+    return (
+        Path(out)
+        / FEEDBACK_DIR
+        / _safe_component(student_id)
+        / _safe_component(assignment)
+        / f"{_safe_component(notebook)}.html"
+    )
+
+
+def _meta(cell: dict) -> dict:
+    meta = cell.get("metadata", {})
+    return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _read_notebook(path: Path | None) -> dict | None:
+    """A notebook as plain JSON, or None when it is missing or not a readable notebook."""
+    if path is None:
+        return None
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None
+    return nb
+
+
+@dataclass
+class _Cell:
+    kind: str  # "heading", "answer" or "test"
+    grade_id: str
+    source: str
+    edited: bool = False
+
+
+def _headings(source: str) -> list[str]:
+    return [line.lstrip("#").strip() for line in source.splitlines() if re.match(r"^#{1,3} ", line)]
+
+
+def _release_tests(release: dict | None) -> dict[str, str]:
+    if release is None:
+        return {}
+    return {
+        _meta(c).get("grade_id", ""): strip_hidden_tests(_source(c))
+        for c in release["cells"]
+        if isinstance(c, dict) and _meta(c).get("grade") and not _meta(c).get("solution")
+    }
+
+
+def _cells_to_show(submitted: dict | None, release: dict | None, graded: list[str]) -> list[_Cell]:
+    """Headings, answer cells and test cells in notebook order; deleted test cells come back at the end."""
+    given = _release_tests(release)
+    order = submitted if submitted is not None else release
+    shown: list[_Cell] = []
+    seen: set[str] = set()
+    for cell in (order or {}).get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        meta, src = _meta(cell), _source(cell)
+        gid = str(meta.get("grade_id", ""))
+        if cell.get("cell_type") == "markdown" and not meta.get("grade"):
+            shown += [_Cell("heading", "", h) for h in _headings(src)]
+        elif cell.get("cell_type") == "code" and meta.get("solution"):
+            shown.append(_Cell("answer", gid, src))
+        elif meta.get("grade") and gid and gid not in seen:
+            seen.add(gid)
+            visible = given.get(gid, strip_hidden_tests(src))
+            edited = gid in given and strip_hidden_tests(src).strip() != visible.strip()
+            shown.append(_Cell("test", gid, visible, edited=edited))
+    for gid in graded:
+        if gid not in seen:
+            shown.append(_Cell("test", gid, given.get(gid, ""), edited=submitted is not None))
+    return shown
+
+
+def _status_banner(result: SubmissionResult) -> str:
+    if result.status == "failed":
+        text = (
+            "<strong>This submission could not be graded.</strong> "
+            f"Reason: {_e(result.reason or 'unknown')}. Fix the problem and submit again, or ask your "
+            "instructor; no points were recorded for it."
+        )
+    elif result.status == "flagged":
+        text = (
+            "<strong>This submission was flagged for review.</strong> "
+            f"Reason: {_e(result.reason or 'unknown')}. The graded functions were re-checked in a clean "
+            "process; points that only the altered environment could earn are not counted."
+        )
+    else:
+        text = "Graded automatically. Each test cell below shows its points and, if it failed, why."
+    return f'<div class="banner {_e(result.status)}">{text}</div>'
+
+
+def _cell_class(cell: CellResult) -> str:
+    if cell.points >= cell.max_points:
+        return "pass"
+    return "partial" if cell.points > 0 else "fail"
+
+
+def _render_test(cell: _Cell, graded: CellResult | None) -> str:
+    if graded is None:
+        head = f"<span>test <code>{_e(cell.grade_id)}</code></span><span>not graded</span>"
+        css, msg = "", ""
+    else:
+        css = _cell_class(graded)
+        head = (
+            f"<span>test <code>{_e(cell.grade_id)}</code></span>"
+            f"<span>{graded.points:g} / {graded.max_points:g} points</span>"
+        )
+        msg = f'<pre class="msg">{_e(graded.message)}</pre>' if graded.message else ""
+        if graded.passed_in_kernel and graded.passed_clean is False:
+            msg += (
+                '<div class="note">Passed in your notebook but failed when your functions were re-run '
+                "in a clean process.</div>"
+            )
+    notes = []
+    if cell.edited:
+        notes.append("This locked cell was changed or deleted in your notebook; the original was used.")
+    notes.append("Hidden test cases, if any, ran as well; only their messages are shown.")
+    code = f'<pre class="code">{_e(cell.source.rstrip())}</pre>' if cell.source.strip() else ""
+    note_html = "".join(f'<div class="note">{_e(n)}</div>' for n in notes)
+    return f'<section class="cell {css}"><header>{head}</header>{code}{msg}{note_html}</section>'
+
+
+def _render_cells(cells: list[_Cell], by_id: dict[str, CellResult]) -> str:
+    parts = []
+    for cell in cells:
+        if cell.kind == "heading":
+            parts.append(f'<div class="heading">{_e(cell.source)}</div>')
+        elif cell.kind == "answer":
+            parts.append(
+                f'<section class="cell"><header><span>your answer <code>{_e(cell.grade_id)}</code>'
+                f'</span></header><pre class="code">{_e(cell.source.rstrip())}</pre></section>'
+            )
+        else:
+            parts.append(_render_test(cell, by_id.get(cell.grade_id)))
+    return "\n".join(parts)
+
+
+def _summary_table(cells: list[CellResult]) -> str:
+    rows = "".join(
+        f"<tr><td><code>{_e(c.grade_id)}</code></td><td>{c.points:g} / {c.max_points:g}</td></tr>"
+        for c in cells
+    )
+    return f"<table><tr><th>test</th><th>points</th></tr>{rows}</table>" if rows else ""
+
+
+def notebook_feedback(
+    result: SubmissionResult,
+    notebook: str,
+    *,
+    submitted: Path | None = None,
+    release: Path | None = None,
+) -> str:
+    """The HTML feedback page for one notebook of one submission.
+
+    Args:
+        result: the graded submission.
+        notebook: notebook name without ``.ipynb``.
+        submitted: the notebook the student submitted (its answer cells are shown); None if unreadable.
+        release: the release notebook the student was given (visible test code comes from it).
+
+    Returns:
+        A complete, self-contained HTML document (inline CSS, no scripts).
+    """
+    cells = [c for c in result.cells if c.notebook == notebook]
+    score = sum(c.points for c in cells) if cells else 0.0
+    worth = sum(c.max_points for c in cells) if cells else result.max_score
+    if result.status == "failed":
+        score = 0.0
+    sub_nb, rel_nb = _read_notebook(submitted), _read_notebook(release)
+    shown = _cells_to_show(sub_nb, rel_nb, [c.grade_id for c in cells])
+    body = _render_cells(shown, {c.grade_id: c for c in cells}) if result.status != "failed" else ""
+    if result.status == "failed" and sub_nb is not None:
+        body = _render_cells([c for c in shown if c.kind != "test"], {})
+    title = f"{result.assignment} / {notebook}: feedback for {result.student_id}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_e(result.assignment)} / {_e(notebook)}</h1>"
+        f'<div class="meta">Student: {_e(result.student_id)}</div>'
+        f'<div class="score">{score:g} / {worth:g} points</div>'
+        f"{_status_banner(result)}{_summary_table(cells)}"
+        f"<h2>Your notebook</h2>{body or '<p>No cells to show.</p>'}"
+        "</body></html>\n"
+    )
+
+
+def _notebooks_of(result: SubmissionResult, release_dir: Path | None) -> list[str]:
+    names = {c.notebook for c in result.cells}
+    if release_dir is not None:
+        names |= {p.stem for p in (Path(release_dir) / result.assignment).glob("*.ipynb")}
+    return sorted(names)
+
+
+def write_feedback(
+    results: list[SubmissionResult],
+    out: Path,
+    *,
+    submitted: Callable[[str, str, str], Path | None],
+    release_dir: Path | None = None,
+) -> list[Path]:
+    """Write one feedback page per student, assignment and notebook under ``out/feedback``.
+
+    Args:
+        results: every graded submission.
+        out: the grading output directory.
+        submitted: ``submitted(student_id, assignment, notebook)`` -> the submitted notebook's path, or
+            None when there is none (the page then explains the failure only).
+        release_dir: the release root (``course/``) holding ``<assignment>/<notebook>.ipynb``; the visible
+            test code shown to students comes from there.
+
+    Returns:
+        The written paths.
+    """
+    written = []
+    for result in results:
+        for nb in _notebooks_of(result, release_dir):
+            path = feedback_path(out, result.student_id, result.assignment, nb)
+            rel = Path(release_dir) / result.assignment / f"{nb}.ipynb" if release_dir else None
+            page = notebook_feedback(
+                result, nb, submitted=submitted(result.student_id, result.assignment, nb), release=rel
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(page, encoding="utf-8")
+            written.append(path)
+    return written

@@ -1,0 +1,125 @@
+"""autograder.feedback: student pages show their answers and check messages, never hidden tests or scripts."""
+
+from __future__ import annotations
+
+import nbformat
+
+from autograder import authoring
+from autograder.feedback import feedback_path, notebook_feedback, strip_hidden_tests, write_feedback
+from autograder.results import CellResult, SubmissionResult
+
+_TEST_SRC = """# double_values: doubles a vector elementwise
+from gradlib.checks import assert_close
+assert_close(double([1.0, 2.0]), [2.0, 4.0], name="double")
+### BEGIN HIDDEN TESTS
+assert_close(double([-3.0]), [-6.0], name="SECRET_HIDDEN_CASE")
+### END HIDDEN TESTS
+print("double: ok")"""
+
+_VISIBLE_SRC = strip_hidden_tests(_TEST_SRC)
+
+
+def _nb(answer: str, test_src: str = _TEST_SRC, extra_md: str = "# Part 1"):
+    return authoring.notebook(
+        [
+            authoring.markdown(extra_md),
+            authoring.code("import numpy as np"),
+            authoring.answer("double", answer),
+            authoring.test("double_values", 2, test_src),
+            authoring.test("double_dtype", 1, "# double_dtype: float64\nprint('ok')"),
+        ]
+    )
+
+
+def _result(status="graded", reason="", points=(0.0, 1.0), message="double[0] is 3.0, expected 2.0"):
+    cells = [
+        CellResult("00-demo", "double_values", points[0], 2.0, False, False, message),
+        CellResult("00-demo", "double_dtype", points[1], 1.0, True, True, ""),
+    ]
+    if status == "failed":
+        cells = []
+    return SubmissionResult("alice", "00-demo", sum(points), 3.0, status, reason, cells)
+
+
+def _write(tmp_path, name, nb):
+    path = tmp_path / name
+    nbformat.write(nb, path)
+    return path
+
+
+def test_strip_hidden_tests_removes_blocks_and_unterminated_tails():
+    """Does stripping remove hidden blocks, including one that never ends?"""
+    assert "SECRET" not in strip_hidden_tests(_TEST_SRC)
+    assert 'print("double: ok")' in strip_hidden_tests(_TEST_SRC)
+    assert strip_hidden_tests("a\n### BEGIN HIDDEN TESTS\nsecret()\n") == "a\n"
+
+
+def test_page_shows_answer_points_and_message_but_not_hidden_tests(tmp_path):
+    """Does the page show the student's code, each cell's points and message, and no hidden test?"""
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return x + 1  # MY_ANSWER"))
+    release = _write(tmp_path, "rel.ipynb", _nb("raise NotImplementedError()", _VISIBLE_SRC))
+    page = notebook_feedback(_result(), "00-demo", submitted=sub, release=release)
+    assert "MY_ANSWER" in page
+    assert "0 / 2 points" in page and "1 / 1 points" in page
+    assert "double[0] is 3.0, expected 2.0" in page
+    assert "SECRET" not in page and "HIDDEN" not in page
+    assert "Part 1" in page
+
+
+def test_hidden_tests_never_leak_even_from_a_submitted_solution(tmp_path):
+    """If a submission carries hidden tests (no release given), are they still stripped?"""
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x"))
+    page = notebook_feedback(_result(points=(2.0, 1.0), message=""), "00-demo", submitted=sub)
+    assert "SECRET" not in page
+
+
+def test_student_code_is_escaped_and_page_has_no_script(tmp_path):
+    """Is HTML in student code and in messages escaped, so no script can run in the page?"""
+    evil = "def double(x):\n    '</pre><script>alert(1)</script><img src=x onerror=alert(2)>'\n    return x"
+    sub = _write(tmp_path, "sub.ipynb", _nb(evil, extra_md="# <script>alert(3)</script>"))
+    result = _result(message="<script>alert(4)</script>")
+    result.student_id = "<b>mallory</b>"
+    page = notebook_feedback(result, "00-demo", submitted=sub)
+    assert "<script" not in page.lower()
+    assert "<img" not in page.lower() and "<b>mallory" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Content-Security-Policy" in page
+
+
+def test_edited_locked_cell_is_shown_as_given_with_a_note(tmp_path):
+    """Does the page show the released test code, not the student's edit, and say it was restored?"""
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x", "print('EDITED_BY_STUDENT')"))
+    release = _write(tmp_path, "rel.ipynb", _nb("raise NotImplementedError()", _VISIBLE_SRC))
+    page = notebook_feedback(_result(), "00-demo", submitted=sub, release=release)
+    assert "EDITED_BY_STUDENT" not in page
+    assert "assert_close(double([1.0, 2.0])" in page
+    assert "changed or deleted" in page
+
+
+def test_failed_submission_explains_why(tmp_path):
+    """Does a failed submission's page give the reason and no points?"""
+    result = _result(status="failed", reason="invalid JSON: Expecting value at line 1")
+    page = notebook_feedback(result, "00-demo", submitted=None)
+    assert "could not be graded" in page
+    assert "invalid JSON: Expecting value at line 1" in page
+    assert "0 / 3 points" in page
+
+
+def test_flagged_submission_explains_why(tmp_path):
+    """Does a flagged submission's page say it was flagged and why?"""
+    result = _result(status="flagged", reason="check functions were replaced in the kernel")
+    page = notebook_feedback(result, "00-demo", submitted=None)
+    assert "flagged" in page and "check functions were replaced" in page
+
+
+def test_write_feedback_layout_and_unsafe_ids(tmp_path):
+    """Are pages written to feedback/<student>/<assignment>/<nb>.html, never outside OUT?"""
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x"))
+    good = _result()
+    evil = _result()
+    evil.student_id = "../../escape"
+    paths = write_feedback([good, evil], tmp_path / "out", submitted=lambda s, a, n: sub)
+    assert paths[0] == tmp_path / "out" / "feedback" / "alice" / "00-demo" / "00-demo.html"
+    assert all((tmp_path / "out" / "feedback") in p.parents for p in paths)
+    assert paths[1] == feedback_path(tmp_path / "out", "../../escape", "00-demo", "00-demo")
+    assert all(p.is_file() for p in paths)

@@ -1,0 +1,91 @@
+"""autograder.report: the class report, pass rates per test cell, sandbox alarm, progress and summary."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from autograder.report import GradingProgress, cell_stats, print_summary, sandbox_warning, write_report
+from autograder.results import CellResult, SubmissionResult
+
+
+def _sub(student, assignment, points, status="graded", reason="", sandbox="bwrap"):
+    cells = [
+        CellResult(assignment, gid, p, 2.0, p == 2.0, p == 2.0, "" if p == 2.0 else "wrong")
+        for gid, p in zip(("f_values", "f_std", "g_values"), points, strict=True)
+    ]
+    if status == "failed":
+        cells = []
+    score = sum(c.points for c in cells)
+    return SubmissionResult(student, assignment, score, 6.0, status, reason, cells, 1.0, sandbox)
+
+
+def _class(sandbox="bwrap"):
+    return [
+        _sub("s1", "01-a", (2, 2, 2), sandbox=sandbox),
+        _sub("s2", "01-a", (2, 0, 2), sandbox=sandbox),
+        _sub("s3", "01-a", (2, 0, 0), sandbox=sandbox),
+        _sub("s4", "01-a", (0, 0, 0), "failed", "invalid JSON: Expecting value", sandbox=sandbox),
+        _sub("s5", "01-a", (2, 0, 2), "flagged", "numpy.testing was replaced", sandbox=sandbox),
+        _sub("s1", "02-b", (2, 2, 2), sandbox=sandbox),
+    ]
+
+
+def test_cell_stats_pass_rates_exclude_failed_submissions():
+    """Is a cell's pass rate the share of graded/flagged submissions with its full points?"""
+    stats = {(s.assignment, s.grade_id): s for s in cell_stats(_class())}
+    assert stats[("01-a", "f_values")].pass_rate == 1.0
+    assert (stats[("01-a", "f_std")].passed, stats[("01-a", "f_std")].attempted) == (1, 4)
+    assert stats[("01-a", "g_values")].pass_rate == 0.75
+    assert [s.grade_id for s in cell_stats(_class()) if s.assignment == "01-a"] == [
+        "f_values",
+        "f_std",
+        "g_values",
+    ]
+
+
+def test_report_has_figures_counts_reasons_and_struggles(tmp_path):
+    """Does report.html embed the PNG figures and list counts, reasons and the hardest cell first?"""
+    page = write_report(_class(), tmp_path).read_text()
+    for name in ("status.png", "scores.png", "pass_rate.png"):
+        assert (tmp_path / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.count("data:image/png;base64,") == 3
+    assert "6 submissions: 4 graded, 1 flagged, 1 failed" in page
+    assert "invalid JSON: Expecting value" in page and "numpy.testing was replaced" in page
+    hardest = page.split("<ol>")[1].split("</ol>")[0]
+    assert hardest.index("f_std") < hardest.index("g_values")
+    assert "SANDBOX FALLBACK" not in page
+
+
+def test_sandbox_fallback_is_loud(tmp_path):
+    """Does a run in the rlimit fallback put an alarm in the report and in the terminal summary?"""
+    results = _class(sandbox="rlimits (fallback: bwrap not found)")
+    assert "SANDBOX FALLBACK" in write_report(results, tmp_path).read_text()
+    buf = io.StringIO()
+    print_summary(results, Console(file=buf, width=200))
+    assert "SANDBOX FALLBACK" in buf.getvalue()
+    assert sandbox_warning(_class()) is None
+    assert sandbox_warning(_class(), mode="none") is not None
+
+
+def test_report_escapes_reasons_and_ids(tmp_path):
+    """Are student ids and reasons escaped in the report?"""
+    results = [_sub("<script>x</script>", "01-a", (0, 0, 0), "failed", "<img src=x onerror=alert(1)>")]
+    page = write_report(results, tmp_path).read_text()
+    assert "<script>x" not in page and "<img src=x" not in page
+
+
+def test_summary_and_progress_count_statuses():
+    """Do the summary table and the progress callback count graded, flagged and failed?"""
+    buf = io.StringIO()
+    console = Console(file=buf, width=200, force_terminal=False)
+    results = _class()
+    with GradingProgress(total=len(results), console=console) as progress:
+        for r in results:
+            progress(r)
+    assert progress.counts == {"graded": 4, "flagged": 1, "failed": 1}
+    print_summary(results, console)
+    text = buf.getvalue()
+    assert "01-a" in text and "02-b" in text
+    assert "invalid JSON: Expecting value" in text
