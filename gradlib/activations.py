@@ -330,6 +330,8 @@ class Activation:
 
     Calling the record applies the function: ``get("relu")(x) == relu(x)``.
 
+    Taught in lesson 02 (activations).
+
     Attributes:
         name: gradlib's name (``"relu"``, ``"leaky_relu"``, ...).
         fn: ``x -> f(x)`` with the hyper-parameters bound.

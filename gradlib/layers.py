@@ -58,7 +58,7 @@ def affine_forward(x: Any, W: Any, b: Any) -> tuple[np.ndarray, tuple]:
         b: biases, shape ``(M,)``.
 
     Returns:
-        ``(out, cache)`` with ``out`` of shape ``(N, M)``.
+        ``(out, cache)`` with ``out`` of shape ``(N, M)`` and ``cache = (x, W, b)``.
 
     Raises:
         ValueError: if the shapes do not fit together (the message names them).

@@ -45,7 +45,7 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[float, np.ndarray]:
     ``dlogits = (softmax(z) - onehot(y)) / N``. The log-sum-exp subtracts each row's maximum first,
     so logits of ``±1e4`` neither overflow nor warn.
 
-    Taught in lesson 01 (backpropagation).
+    Taught in lesson 01 (backpropagation): the gradient every backward pass starts from.
 
     Args:
         logits: unnormalized scores ``z``, shape ``(N, C)``.
@@ -79,7 +79,7 @@ def mse(pred: Any, target: Any) -> tuple[float, np.ndarray]:
 
     ``loss = (1/K) sum (pred - target)^2`` over all ``K`` elements, ``dpred = 2 (pred - target) / K``.
 
-    Taught in lesson 01 (backpropagation).
+    Taught in lesson 01 (backpropagation): the gradient every backward pass starts from.
 
     Args:
         pred: predictions, any shape ``S``.
