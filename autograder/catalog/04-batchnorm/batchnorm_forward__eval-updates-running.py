@@ -1,0 +1,19 @@
+# kind: wrong
+# exercise: batchnorm_forward
+# mistake: updates the running statistics in eval mode too
+# caught_by: batchnorm_forward_eval
+# message: changed in eval mode
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, *, training, momentum=0.1, eps=1e-5):
+    N = x.shape[0]
+    if training:
+        if N < 2:
+            raise ValueError("need N >= 2")
+        mean, var = x.mean(axis=0), x.var(axis=0)
+    else:
+        mean, var = running_mean, running_var
+    ddof = 1 if N > 1 else 0
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(axis=0)
+    new_var = (1 - momentum) * running_var + momentum * x.var(axis=0, ddof=ddof)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    return gamma * x_hat + beta, (x_hat, gamma, inv_std, training), new_mean, new_var

@@ -1,0 +1,162 @@
+"""gradlib.checks.batchnorm: the reference passes, known mistakes fail with a message naming them.
+
+The catalog-driven tests run the lesson's own test cells in-process (the setup cell, the answer cells
+with one replaced by a catalog entry, then every test cell including the hidden tests): a fast
+stand-in for grading with nbgrader, which ``autograder selfcheck`` does for real.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+from gradlib import batchnorm as ref
+from gradlib.checks import CheckFailure
+from gradlib.checks import batchnorm as chk
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parent.parent
+LESSON = "04-batchnorm"
+NOTEBOOK = REPO / "solutions" / LESSON / f"{LESSON}.ipynb"
+CATALOG = REPO / "autograder" / "catalog" / LESSON
+
+
+def _header(path: Path) -> dict[str, str]:
+    meta = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].partition(":")
+        if sep and key.strip() in {"kind", "exercise", "mistake", "caught_by", "message"}:
+            meta[key.strip()] = value.strip()
+    return meta
+
+
+def _grade(replace: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Run setup, answer and test cells in one namespace; return test grade_id -> failure or None."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ns: dict = {"__name__": "__main__"}
+    exec(code[0].source, ns)  # the setup cell
+    results = {}
+    for cell in code[1:]:
+        meta = cell.metadata.get("nbgrader", {})
+        gid = meta.get("grade_id")
+        if meta.get("solution"):
+            exec((replace or {}).get(gid, cell.source), ns)
+        elif meta.get("grade"):
+            out, err = io.StringIO(), io.StringIO()
+            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+                warnings.simplefilter("always")
+                with contextlib.redirect_stderr(err):
+                    try:
+                        exec(cell.source, ns)
+                        results[gid] = None
+                    except Exception as exc:  # noqa: BLE001 - a failing test cell
+                        results[gid] = f"{type(exc).__name__}: {exc}"
+            if results[gid] is None and (caught or err.getvalue()):
+                results[gid] = f"stderr/warnings: {err.getvalue()} {[str(w.message) for w in caught]}"
+    return results
+
+
+def _entries(kind: str) -> list[Path]:
+    return sorted(p for p in CATALOG.glob("*.py") if _header(p).get("kind") == kind)
+
+
+def test_solution_passes_every_test_cell():
+    """Does the solution notebook pass every test cell (hidden ones too) without stderr?"""
+    results = _grade()
+    assert len(results) == 6
+    assert results == dict.fromkeys(results)
+
+
+@pytest.mark.parametrize("path", _entries("wrong"), ids=lambda p: p.stem)
+def test_wrong_catalog_entry_is_caught_and_named(path):
+    """Does each wrong catalog answer fail the test cells it names, with its mistake in the message?"""
+    meta = _header(path)
+    results = _grade({meta["exercise"]: path.read_text()})
+    for gid in (g.strip() for g in meta["caught_by"].split(",")):
+        assert results[gid] is not None, f"{gid} passed"
+        if "message" in meta:
+            assert meta["message"].lower() in results[gid].lower(), results[gid]
+
+
+@pytest.mark.parametrize("path", _entries("right"), ids=lambda p: p.stem)
+def test_right_catalog_entry_gets_full_marks(path):
+    """Does each right catalog answer pass every test cell?"""
+    meta = _header(path)
+    results = _grade({meta["exercise"]: path.read_text()})
+    assert results == dict.fromkeys(results)
+
+
+def test_catalog_covers_both_exercises():
+    """Does each exercise have at least 2 right and 5 wrong catalog entries?"""
+    for exercise in ("batchnorm_forward", "batchnorm_backward"):
+        kinds = [_header(p)["kind"] for p in CATALOG.glob("*.py") if _header(p)["exercise"] == exercise]
+        assert kinds.count("right") >= 2 and kinds.count("wrong") >= 5
+
+
+@pytest.mark.parametrize("N", [2, 3, 4, 33])
+def test_reference_passes_every_check(N):
+    """Does gradlib's reference pass all checks for N = 2, 3, 4, 33 and several eps/momentum values?"""
+    f, b = ref.batchnorm_forward, ref.batchnorm_backward
+    for eps, momentum in ((1e-5, 0.1), (1e-3, 0.01), (1e-2, 0.9)):
+        assert chk.forward_training(f, N=N, D=4, eps=eps, momentum=momentum, seed=N) < 1e-10
+        assert chk.running_stats(f, N=N, D=4, eps=eps, momentum=momentum, seed=N) < 1e-10
+        assert chk.forward_eval(f, N=N, D=4, eps=eps, momentum=momentum, seed=N) < 1e-10
+        assert chk.backward_training(f, b, N=N, D=4, eps=eps, seed=N) < 1e-10
+        assert chk.backward_eval(f, b, N=N, D=4, eps=eps, seed=N) < 1e-10
+    chk.batch_of_one(f, D=4, seed=N)
+
+
+def _unbiased_forward(x, gamma, beta, running_mean, running_var, *, training, momentum=0.1, eps=1e-5):
+    out, cache, rm, rv = ref.batchnorm_forward(
+        x, gamma, beta, running_mean, running_var, training=training, momentum=momentum, eps=eps
+    )
+    if training:
+        mu, var = x.mean(axis=0), x.var(axis=0, ddof=1)
+        out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    return out, cache, rm, rv
+
+
+def test_unbiased_variance_is_caught_with_two_examples():
+    """Is normalizing with the unbiased variance caught and named with N = 2?"""
+    with pytest.raises(CheckFailure, match="unbiased variance"):
+        chk.forward_training(_unbiased_forward, N=2, D=3, seed=0)
+
+
+def test_wrong_forward_is_reported_by_the_backward_check():
+    """Does the backward check refuse a cache made by a wrong forward, saying to fix the forward?"""
+    with pytest.raises(CheckFailure, match="fix batchnorm_forward first"):
+        chk.backward_training(_unbiased_forward, ref.batchnorm_backward, N=3, D=3, seed=0)
+
+
+def test_blank_answers_fail():
+    """Do all checks fail with 'not implemented' on a blank answer?"""
+
+    def blank(*args, **kwargs):
+        raise NotImplementedError()
+
+    for check in (chk.forward_training, chk.running_stats, chk.forward_eval):
+        with pytest.raises(CheckFailure, match="not implemented"):
+            check(blank, N=3, D=2)
+    with pytest.raises(CheckFailure, match="not implemented"):
+        chk.batch_of_one(blank, D=2)
+    with pytest.raises(CheckFailure, match="not implemented"):
+        chk.backward_training(ref.batchnorm_forward, blank, N=3, D=2)
+    with pytest.raises(CheckFailure, match="not implemented"):
+        chk.backward_eval(blank, blank, N=3, D=2)
+
+
+def test_inputs_are_built_to_reveal_missing_eps():
+    """Does feature 0 of the check inputs have a variance below the default eps?"""
+    x = chk.make_inputs(8, 3, seed=0)["x"]
+    assert x[:, 0].var() < 1e-5 < x[:, 1:].var(axis=0).min()
