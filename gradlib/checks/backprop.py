@@ -1,0 +1,437 @@
+"""Checks for lesson 01 (backpropagation and the deep linear chain).
+
+Every check takes the student's function, runs it on inputs built from ``seed`` (non-square shapes, so
+that a transposed matrix shows as a shape error), compares with gradlib's reference and returns the
+worst relative error, or raises :class:`~gradlib.checks.core.CheckFailure` naming the mistake.
+
+Cache formats are fixed by the lesson so that each exercise is graded on its own: the affine cache is
+the tuple ``(x, W, b)`` and the chain cache is ``{"activations": [...], "weights": [...]}``, exactly
+what :func:`gradlib.layers.affine_forward` and :func:`gradlib.chain.chain_forward` return.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from gradlib import chain as ref_chain
+from gradlib import layers as ref_layers
+from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+
+__all__ = [
+    "check_affine_backward",
+    "check_affine_backward_numerically",
+    "check_affine_forward",
+    "check_chain_backward",
+    "check_chain_backward_scaling",
+    "check_chain_forward",
+    "check_first_overflow_depth",
+    "check_first_overflow_depth_rejects",
+    "check_output_scale",
+]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence numpy floating-point warnings and Python warnings raised by the student's code."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _affine_inputs(n: int, d: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=m)
+
+
+def _copies(*arrays: np.ndarray) -> list[np.ndarray]:
+    return [a.copy() for a in arrays]
+
+
+def _unpack(result: Any, name: str, count: int, what: str) -> tuple:
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        got = (
+            f"a {type(result).__name__} of length {len(result)}"
+            if isinstance(result, (tuple, list))
+            else (type(result).__name__)
+        )
+        raise CheckFailure(f"{name} must return {count} values {what}; it returned {got}")
+    return tuple(result)
+
+
+# ----------------------------------------------------------------------------- affine layer
+def check_affine_forward(
+    affine_forward: Callable, *, n: int = 4, d: int = 5, m: int = 3, seed: int = 0
+) -> float:
+    """Check ``affine_forward(x, W, b) -> (out, cache)`` with x (n, d), W (d, m), b (m,).
+
+    Returns:
+        The relative error of ``out`` against ``x @ W + b``.
+    """
+    x, W, b = _affine_inputs(n, d, m, seed)
+    kept = _copies(x, W, b)
+    with _quiet():
+        result = call(affine_forward, x, W, b, name="affine_forward")
+    out, cache = _unpack(result, "affine_forward", 2, "(out, cache)")
+    for before, after, label in zip(kept, (x, W, b), ("x", "W", "b"), strict=True):
+        assert_unchanged(before, after, name=label)
+    expected = x @ W + b
+    out = as_array(
+        out, name="out", shape=(n, m), hint="out must be (N, M) = x @ W + b with W of shape (D, M)"
+    )
+    mistake = match_mistake(out, {"you forgot to add the bias b": x @ W, "you subtracted b": x @ W - b})
+    err = assert_close(out, expected, name="out", hint=f"did {mistake}?" if mistake else None)
+    cache = _unpack(cache, "affine_forward's cache", 3, "(x, W, b), the inputs backward needs")
+    for got, want, label in zip(cache, (x, W, b), ("x", "W", "b"), strict=True):
+        assert_close(got, want, name=f"cache entry {label}", hint="the cache must be the tuple (x, W, b)")
+    return err
+
+
+def _affine_hint(label: str, got: np.ndarray, x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> str:
+    """Name the known mistake that produces ``got`` for gradient ``label``, or give the formula."""
+    rdx, rdW, rdb = ref_layers.affine_backward(dout, (x, W, None))
+    n = len(x)
+    candidates = {
+        "dx": ({"a sign error (did you negate dx?)": -rdx}, "dx = dout @ W.T"),
+        "dW": (
+            {
+                "dW averaged over the batch (x.T @ dout / N): the gradient of a sum is not averaged": rdW / n,
+                "a sign error (did you negate dW?)": -rdW,
+            },
+            "dW = x.T @ dout",
+        ),
+        "db": (
+            {
+                "db as the mean over the batch instead of the sum": rdb / n,
+                "a sign error (did you negate db?)": -rdb,
+            },
+            "db = dout.sum(axis=0)",
+        ),
+    }[label]
+    mistake = match_mistake(got, candidates[0])
+    return f"you computed {mistake}" if mistake else candidates[1]
+
+
+def _run_backward(affine_backward: Callable, n: int, d: int, m: int, seed: int):
+    x, W, b = _affine_inputs(n, d, m, seed)
+    dout = np.random.default_rng(seed + 1).normal(size=(n, m))
+    kept = _copies(x, W, b, dout)
+    with _quiet():
+        result = call(affine_backward, dout, (x, W, b), name="affine_backward")
+    for before, after, label in zip(kept, (x, W, b, dout), ("x", "W", "b", "dout"), strict=True):
+        assert_unchanged(before, after, name=label)
+    dx, dW, db = _unpack(result, "affine_backward", 3, "(dx, dW, db)")
+    dx = as_array(dx, name="dx", shape=(n, d), hint="dx = dout @ W.T has the shape of x")
+    dW = as_array(
+        dW, name="dW", shape=(d, m), hint="dW = x.T @ dout has the shape of W; did you transpose it?"
+    )
+    db = as_array(db, name="db", shape=(m,), hint="db sums dout over the batch axis: dout.sum(axis=0)")
+    return (x, W, b, dout), (dx, dW, db)
+
+
+def check_affine_backward(
+    affine_backward: Callable, *, n: int = 4, d: int = 5, m: int = 3, seed: int = 0
+) -> float:
+    """Compare ``affine_backward(dout, (x, W, b)) -> (dx, dW, db)`` with gradlib's reference.
+
+    Returns:
+        The worst relative error over dx, dW and db.
+    """
+    (x, W, b, dout), (dx, dW, db) = _run_backward(affine_backward, n, d, m, seed)
+    expected = ref_layers.affine_backward(dout, (x, W, b))
+    errors = [
+        assert_close(got, want, name=label, hint=_affine_hint(label, got, x, W, dout))
+        for label, got, want in zip(("dx", "dW", "db"), (dx, dW, db), expected, strict=True)
+    ]
+    return max(errors)
+
+
+def _numerical(f: Callable[[np.ndarray], np.ndarray], v: np.ndarray, dout: np.ndarray, h: float = 1e-5):
+    """Centered-difference gradient of ``sum(f(v) * dout)`` with respect to ``v`` (float64)."""
+    grad = np.zeros_like(v)
+    for idx in np.ndindex(v.shape):
+        old = v[idx]
+        v[idx] = old + h
+        plus = np.sum(f(v) * dout)
+        v[idx] = old - h
+        minus = np.sum(f(v) * dout)
+        v[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def check_affine_backward_numerically(
+    affine_backward: Callable, *, n: int = 3, d: int = 4, m: int = 2, seed: int = 0, tol: float = 1e-7
+) -> float:
+    """Gradient-check ``affine_backward`` against centered differences of ``x @ W + b``.
+
+    The relative error ``max|a - n| / max(1e-8, |a| + |n|)`` of every gradient must be below ``tol``
+    (cs231n's threshold for a smooth function in float64).
+
+    Returns:
+        The worst relative error.
+    """
+    (x, W, b, dout), grads = _run_backward(affine_backward, n, d, m, seed)
+    x, W, b = x.copy(), W.copy(), b.copy()
+    numeric = (
+        _numerical(lambda v: v @ W + b, x, dout),
+        _numerical(lambda v: x @ v + b, W, dout),
+        _numerical(lambda v: x @ W + v, b, dout),
+    )
+    worst = 0.0
+    for label, got, num in zip(("dx", "dW", "db"), grads, numeric, strict=True):
+        err = float(np.max(np.abs(got - num) / np.maximum(1e-8, np.abs(got) + np.abs(num))))
+        if not err < tol:
+            raise CheckFailure(
+                f"gradient check failed for {label}: relative error {err:.2e} against centered "
+                f"differences (must be below {tol:g}); {_affine_hint(label, got, x, W, dout)}"
+            )
+        worst = max(worst, err)
+    return worst
+
+
+# ----------------------------------------------------------------------------- the chain
+_DXS_HINT = "dxs[k] = dLoss/d activations[k] for k = 0..L, and dxs[L] = dout (L = {L})"
+
+
+def _chain_weights(dims: tuple[int, ...], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(scale=1 / math.sqrt(a), size=(a, b)) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+
+
+def _as_list(value: Any, name: str, length: int, hint: str) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise CheckFailure(f"{name} must be a list of arrays, got {type(value).__name__}")
+    if len(value) != length:
+        raise CheckFailure(f"{name} has {len(value)} entries, expected {length}: {hint}")
+    return list(value)
+
+
+def check_chain_forward(
+    chain_forward: Callable, *, dims: tuple[int, ...] = (5, 4, 6, 3), n: int = 2, seed: int = 0
+) -> float:
+    """Check ``chain_forward(x, weights) -> (activations, cache)`` on a chain of widths ``dims``.
+
+    Returns:
+        The worst relative error over the activations.
+    """
+    weights = _chain_weights(dims, seed)
+    x = np.random.default_rng(seed + 1).normal(size=(n, dims[0]))
+    kept = _copies(x, *weights)
+    with _quiet():
+        result = call(chain_forward, x, list(weights), name="chain_forward")
+    for i, (before, after) in enumerate(zip(kept, [x, *weights], strict=True)):
+        assert_unchanged(before, after, name="x" if i == 0 else f"weights[{i - 1}]")
+    acts, cache = _unpack(result, "chain_forward", 2, "(activations, cache)")
+    L = len(weights)
+    acts = _as_list(
+        acts, "activations", L + 1, f"one per layer plus the input x (activations[0] = x) for L = {L} layers"
+    )
+    expected, _ = ref_chain.chain_forward(x, weights)
+    worst = 0.0
+    for k, (got, want) in enumerate(zip(acts, expected, strict=True)):
+        got = as_array(
+            got, name=f"activations[{k}]", shape=want.shape, hint="activations[k] = activations[k-1] @ W[k-1]"
+        )
+        hint = "activations[0] must be x itself" if k == 0 else None
+        if k > 0 and match_mistake(got, {"shift": expected[k - 1]}):
+            hint = f"activations[{k}] equals activations[{k - 1}]: is your list shifted by one layer?"
+        worst = max(worst, assert_close(got, want, name=f"activations[{k}]", hint=hint))
+    if not isinstance(cache, dict) or not {"activations", "weights"} <= set(cache):
+        raise CheckFailure('the cache must be the dict {"activations": activations, "weights": weights}')
+    return worst
+
+
+def check_chain_backward(
+    chain_backward: Callable, *, dims: tuple[int, ...] = (5, 4, 6, 3), n: int = 2, seed: int = 0
+) -> float:
+    """Check ``chain_backward(dout, cache) -> (dxs, dWs)`` against gradlib's reference.
+
+    Returns:
+        The worst relative error over all gradients.
+    """
+    weights = _chain_weights(dims, seed)
+    x = np.random.default_rng(seed + 1).normal(size=(n, dims[0]))
+    acts, cache = ref_chain.chain_forward(x, weights)
+    dout = np.random.default_rng(seed + 2).normal(size=acts[-1].shape)
+    kept = _copies(dout, *acts, *weights)
+    student_cache = {"activations": list(acts), "weights": list(weights)}
+    with _quiet():
+        result = call(chain_backward, dout, student_cache, name="chain_backward")
+    for i, (before, after) in enumerate(zip(kept, [dout, *acts, *weights], strict=True)):
+        label = "dout" if i == 0 else (f"activations[{i - 1}]" if i <= len(acts) else "a weight")
+        assert_unchanged(before, after, name=label)
+    dxs, dWs = _unpack(result, "chain_backward", 2, "(dxs, dWs)")
+    L = len(weights)
+    dxs = _as_list(dxs, "dxs", L + 1, _DXS_HINT.format(L=L))
+    dWs = _as_list(dWs, "dWs", L, f"one gradient per weight matrix (L = {L})")
+    rdxs, rdWs = ref_chain.chain_backward(dout, cache)
+    worst = 0.0
+    for k, (got, want) in enumerate(zip(dxs, rdxs, strict=True)):
+        got = as_array(
+            got,
+            name=f"dxs[{k}]",
+            shape=want.shape,
+            hint="dxs[k] has the shape of activations[k]: "
+            "is your list in reverse order, or did you use W instead of W.T?",
+        )
+        worst = max(worst, assert_close(got, want, name=f"dxs[{k}]", hint="dxs[k-1] = dxs[k] @ W[k-1].T"))
+    for k, (got, want) in enumerate(zip(dWs, rdWs, strict=True)):
+        got = as_array(
+            got,
+            name=f"dWs[{k}]",
+            shape=want.shape,
+            hint="dWs[k] has the shape of weights[k]: "
+            "dW = activations[k].T @ dxs[k+1] (the layer's input, not its output)",
+        )
+        hint = "dWs[k] = activations[k].T @ dxs[k+1]"
+        worst = max(worst, assert_close(got, want, name=f"dWs[{k}]", hint=hint))
+    return worst
+
+
+def check_chain_backward_scaling(
+    chain_backward: Callable, *, scale: float = 2.0, depth: int = 60, dim: int = 3
+) -> float:
+    """Check that a chain of ``scale * I`` layers multiplies the input gradient by ``scale**depth``.
+
+    Returns:
+        The relative error of ``dxs[0]`` against ``scale**depth * dout``.
+    """
+    weights = ref_chain.scaled_identity_weights(depth, dim, scale)
+    x = np.arange(1.0, dim + 1.0)[None, :]
+    acts, _ = ref_chain.chain_forward(x, weights)
+    dout = np.ones_like(acts[-1])
+    expected = scale**depth * dout
+    kept = dout.copy()
+    with _quiet():
+        result = call(
+            chain_backward, dout, {"activations": list(acts), "weights": list(weights)}, name="chain_backward"
+        )
+    assert_unchanged(kept, dout, name="dout")
+    dxs, _ = _unpack(result, "chain_backward", 2, "(dxs, dWs)")
+    dxs = _as_list(dxs, "dxs", depth + 1, _DXS_HINT.format(L=depth))
+    got = as_array(dxs[0], name="dxs[0]", shape=expected.shape)
+    hint = f"the gradient at the input should be {scale:g}**{depth} = {scale**depth:.4g} times dout"
+    if np.array_equal(got, dout):
+        hint = "dxs[0] equals dout: is your list in reverse order (dxs[0] must be the gradient at the input)?"
+    return assert_close(got, expected, name=f"dxs[0] for {depth} layers of {scale:g} * I", hint=hint)
+
+
+# ----------------------------------------------------------------------------- scale and overflow
+def check_output_scale(output_scale: Callable, cases: list[tuple[float, int]]) -> float:
+    """Check ``output_scale(scale, depth) == scale**depth`` (inf past float64's range) for every case.
+
+    Returns:
+        The worst relative error.
+    """
+    worst = 0.0
+    for scale, depth in cases:
+        expected = ref_chain.output_scale(scale, depth)
+        with _quiet():
+            got = call(output_scale, scale, depth, name="output_scale")
+        try:
+            got = float(got)
+        except (TypeError, ValueError, OverflowError):
+            raise CheckFailure(f"output_scale({scale!r}, {depth!r}) returned {got!r}, not a number") from None
+        if math.isinf(expected):
+            if got != expected:
+                raise CheckFailure(
+                    f"output_scale({scale!r}, {depth!r}) returned {got!r}; {scale!r}**{depth} is beyond "
+                    f"float64's range, so the answer is {expected!r}"
+                )
+            continue
+        if got == scale * depth:
+            hint = "you computed scale * depth; the layers multiply, so it is scale ** depth"
+        elif depth > 0 and math.isclose(got, scale ** (depth - 1), rel_tol=1e-9):
+            hint = "you computed scale ** (depth - 1): off by one layer"
+        else:
+            hint = "each of the depth layers multiplies by scale"
+        worst = max(
+            worst,
+            assert_close(got, expected, name=f"output_scale({scale!r}, {depth!r})", rtol=1e-12, hint=hint),
+        )
+    return worst
+
+
+@contextmanager
+def _time_limit(seconds: float, what: str) -> Iterator[None]:
+    """Raise CheckFailure if the block runs longer than ``seconds`` (main thread on Unix only)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise CheckFailure(f"{what} did not return within {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def check_first_overflow_depth(first_overflow_depth: Callable, cases: list[tuple[float, Any]]) -> int:
+    """Check ``first_overflow_depth(scale, dtype)`` against gradlib's for each ``(scale, dtype)`` case.
+
+    Returns:
+        The number of cases checked.
+    """
+    for scale, dtype in cases:
+        expected = ref_chain.first_overflow_depth(scale, dtype)
+        what = f"first_overflow_depth({scale!r}, np.{np.dtype(dtype).name})"
+        with _quiet(), _time_limit(5.0, what):
+            got = call(first_overflow_depth, scale, dtype, name="first_overflow_depth")
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
+            raise CheckFailure(f"{what} returned {got!r}; it must return an int (a number of layers)")
+        got = int(got)
+        if got == expected:
+            continue
+        in64 = ref_chain.first_overflow_depth(scale, np.float64)
+        if got == expected - 1:
+            hint = "off by one: that is the last depth that is still finite, not the first that is inf"
+        elif got == expected + 1:
+            hint = "off by one: count the layer whose product first becomes inf"
+        elif got == in64 and np.dtype(dtype) != np.float64:
+            hint = f"that is where float64 overflows; do the products in {np.dtype(dtype).name}"
+        else:
+            hint = f"multiply p = p * scale in {np.dtype(dtype).name}, starting at p = 1, until p is inf"
+        raise CheckFailure(f"{what} returned {got}, expected {expected}: {hint}")
+    return len(cases)
+
+
+def check_first_overflow_depth_rejects(first_overflow_depth: Callable, scales: list[float]) -> int:
+    """Check that ``first_overflow_depth`` raises ValueError (quickly) when ``|scale| <= 1``.
+
+    Returns:
+        The number of scales checked.
+    """
+    for scale in scales:
+        what = f"first_overflow_depth({scale!r}, np.float32)"
+        try:
+            with _quiet(), _time_limit(2.0, what + " (|scale| <= 1 never overflows: raise ValueError)"):
+                got = first_overflow_depth(scale, np.float32)
+        except ValueError:
+            continue
+        except NotImplementedError:
+            raise CheckFailure("first_overflow_depth is not implemented yet") from None
+        except CheckFailure:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other error is a wrong answer
+            raise CheckFailure(
+                f"{what} raised {type(exc).__name__}: {exc}; it must raise ValueError"
+            ) from None
+        raise CheckFailure(
+            f"{what} returned {got!r}; a product of factors with |scale| <= 1 never overflows, "
+            "so it must raise ValueError"
+        )
+    return len(scales)
