@@ -33,6 +33,39 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograder import engine, sandbox
+
+    options = engine.GradeOptions(
+        workers=args.workers,
+        cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout,
+        memory=sandbox.parse_bytes(args.memory),
+        isolate=not args.no_sandbox,
+        db_url=args.db,
+        course=Path(args.course),
+        assignments=args.assignment or None,
+    )
+    how = sandbox.describe(sandbox.SandboxPolicy(memory=options.memory, isolate=options.isolate))
+    if how.startswith("NO SANDBOX"):
+        print(f"WARNING: {how}", file=sys.stderr)
+
+    def progress(result, done, total):
+        print(
+            f"[{done}/{total}] {result.student_id} {result.assignment}: {result.status} "
+            f"{result.score:g}/{result.max_score:g} {result.reason}",
+            flush=True,
+        )
+
+    results = engine.grade(Path(args.submissions), Path(args.out), options, progress=progress)
+    counts = {s: sum(r.status == s for r in results) for s in ("graded", "flagged", "failed")}
+    print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    print(f"wrote {Path(args.out) / 'grades.csv'}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
         "or an untouched release scores above 0",
     )
     p_build.set_defaults(func=_cmd_build)
+
+    p_grade = sub.add_parser("grade", help="grade submissions in parallel, each in a sandbox")
+    p_grade.add_argument(
+        "submissions", help="nbgrader submitted/ tree, or a folder or zip of <student>_<assignment>.ipynb"
+    )
+    p_grade.add_argument("--out", required=True, help="output folder (grades.csv, results.json, gradebook)")
+    p_grade.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
+    p_grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p_grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    p_grade.add_argument(
+        "--notebook-timeout", type=int, default=300, help="seconds per notebook (default 300)"
+    )
+    p_grade.add_argument(
+        "--memory", default="2G", help="memory limit per kernel, bytes or 2G/512M (default 2G)"
+    )
+    p_grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite in --out)")
+    p_grade.add_argument("--no-sandbox", action="store_true", help="run student code without namespaces")
+    p_grade.add_argument(
+        "--course", default=str(build.REPO), help="course root holding solutions/ (default: this repo)"
+    )
+    p_grade.set_defaults(func=_cmd_grade)
     return parser
 
 

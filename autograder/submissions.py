@@ -1,0 +1,164 @@
+"""Find and check submissions: nbgrader's layout, or an LMS folder or zip of ``<student>_<assignment>.ipynb``.
+
+:func:`discover` returns one :class:`Submission` per student x assignment. A submission that cannot be
+graded carries a ``problem`` (empty file, invalid JSON, nbformat 5, not a notebook, missing or renamed
+notebook, a file too large); the engine reports it as ``failed`` with that reason and grades the rest.
+Nothing here writes to the submissions: a zip is extracted into a scratch directory, and the engine
+grades copies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["MAX_NOTEBOOK_BYTES", "Submission", "check_notebook", "discover", "extract_zip"]
+
+#: Larger notebook files are refused (a notebook with huge stored outputs, or not a notebook at all).
+MAX_NOTEBOOK_BYTES = 50 * 1024**2
+_MAX_ZIP_BYTES = 2 * 1024**3
+
+
+@dataclass
+class Submission:
+    """One student x assignment: the notebook files found (name without ``.ipynb`` -> path)."""
+
+    student_id: str
+    assignment: str
+    notebooks: dict[str, Path] = field(default_factory=dict)
+    problem: str = ""
+
+
+def check_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
+    """Why ``path`` cannot be graded as an nbformat 4 notebook; empty when it can."""
+    size = path.stat().st_size
+    if size == 0:
+        return f"{path.name} is an empty file"
+    if size > max_bytes:
+        return f"{path.name} is {size / 1024**2:.0f} MB, over the {max_bytes / 1024**2:.0f} MB limit"
+    raw = path.read_bytes()
+    if raw[:5] == b"%PDF-" or raw[:2] == b"PK" or b"\x00" in raw[:4096]:
+        return f"{path.name} is not a notebook (binary file: {raw[:4]!r}...)"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"{path.name} is not valid JSON ({exc}); is it a notebook saved by Jupyter?"
+    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
+        return f"{path.name} is JSON but not a notebook (no 'cells' and 'nbformat')"
+    version = data.get("nbformat")
+    if version != 4:
+        return f"{path.name} has nbformat {version!r}; only nbformat 4 notebooks can be graded"
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - any schema problem is a reason to refuse the file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"{path.name} is not a valid notebook: {first[:200]}"
+    return ""
+
+
+def extract_zip(archive: Path, dest: Path) -> Path:
+    """Extract ``archive`` into ``dest`` (refusing paths that escape it or a huge total); return dest."""
+    with zipfile.ZipFile(archive) as zf:
+        total = sum(info.file_size for info in zf.infolist())
+        if total > _MAX_ZIP_BYTES:
+            raise ValueError(f"{archive} unpacks to {total / 1024**3:.1f} GiB; refusing more than 2 GiB")
+        for info in zf.infolist():
+            target = (dest / info.filename).resolve()
+            if not target.is_relative_to(dest.resolve()):
+                raise ValueError(f"{archive} member {info.filename!r} points outside the archive")
+        zf.extractall(dest)
+    return dest
+
+
+def _is_nbgrader_layout(root: Path) -> bool:
+    return any(sub.is_dir() for child in root.iterdir() if child.is_dir() for sub in child.iterdir())
+
+
+def _single_top_dir(root: Path) -> Path:
+    """A zip often holds one folder with everything inside: descend into it."""
+    entries = [p for p in root.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+    if len(entries) == 1 and entries[0].is_dir() and not _is_nbgrader_layout(root):
+        return entries[0]
+    return root
+
+
+def _check_folder(sub: Submission, folder: Path, expected: list[str]) -> Submission:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    notebooks = [p for p in files if p.suffix == ".ipynb"]
+    problems = []
+    for name in expected:
+        path = folder / f"{name}.ipynb"
+        if path.is_file():
+            sub.notebooks[name] = path
+            if problem := check_notebook(path):
+                problems.append(problem)
+        elif notebooks:
+            found = ", ".join(p.name for p in notebooks)
+            problems.append(f"renamed notebook: expected {name}.ipynb, found {found}")
+        else:
+            found = ", ".join(p.name for p in files) or "nothing"
+            problems.append(f"missing notebook {name}.ipynb (found {found})")
+    sub.problem = "; ".join(problems)
+    return sub
+
+
+def _nbgrader_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
+    subs = []
+    for student in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in sorted(p for p in student.iterdir() if p.is_dir() and p.name in expected):
+            subs.append(_check_folder(Submission(student.name, folder.name), folder, expected[folder.name]))
+    return subs
+
+
+def _lms_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
+    names = sorted(expected, key=len, reverse=True)
+    pattern = re.compile(
+        r"^(?P<student>.+?)_(?P<assignment>" + "|".join(map(re.escape, names)) + r")(?P<rest>.*)$"
+    )
+    subs: dict[tuple[str, str], Submission] = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        match = pattern.match(path.name)
+        if match is None:
+            continue
+        key = (match["student"], match["assignment"])
+        sub = subs.setdefault(key, Submission(*key))
+        if len(expected[key[1]]) != 1:
+            sub.problem = f"{key[1]} has several notebooks; submit it in nbgrader's folder layout"
+        elif match["rest"] == ".ipynb":
+            sub.notebooks[expected[key[1]][0]] = path
+            sub.problem = check_notebook(path)
+        elif not sub.notebooks:
+            kind = "renamed notebook" if path.suffix == ".ipynb" else "not a notebook file"
+            sub.problem = f"{kind}: {path.name} (expected {key[0]}_{key[1]}.ipynb)"
+    return [subs[key] for key in sorted(subs)]
+
+
+def discover(path: Path, expected: dict[str, list[str]], scratch: Path) -> list[Submission]:
+    """Submissions under ``path`` for the assignments in ``expected`` (assignment -> notebook names).
+
+    ``path`` is nbgrader's ``<student>/<assignment>/<notebook>.ipynb`` tree, a folder of
+    ``<student>_<assignment>.ipynb`` files, or a zip of either (extracted into ``scratch``). Every
+    student found gets a row for every assignment anyone submitted: one they did not submit gets the
+    problem "nothing submitted".
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"submissions {str(path)!r} do not exist")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"submissions {str(path)!r} is a file but not a zip archive")
+        path = _single_top_dir(extract_zip(path, scratch / "unzipped"))
+    subs = _nbgrader_layout(path, expected) if _is_nbgrader_layout(path) else _lms_layout(path, expected)
+    students = sorted({s.student_id for s in subs})
+    have = {(s.student_id, s.assignment) for s in subs}
+    for student in students:
+        for assignment in sorted({a for _, a in have}):
+            if (student, assignment) not in have:
+                subs.append(Submission(student, assignment, problem=f"nothing submitted for {assignment}"))
+    return sorted(subs, key=lambda s: (s.student_id, s.assignment))
