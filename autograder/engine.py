@@ -320,6 +320,25 @@ def _kernel_cells(nb, job: Job, notebook: str) -> list[CellResult]:
     return cells
 
 
+def _tests(job: Job, notebook: str) -> list[tuple[str, str]]:
+    """(grade_id, source) of the notebook's autograder test cells, from the gradebook, in notebook order."""
+    from nbgrader.api import Gradebook
+
+    release = _WORKER["course"].root / "course" / job.assignment / f"{notebook}.ipynb"
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(release, 4).cells]
+    with Gradebook(_WORKER["db_url"]) as gb:
+        nb = gb.find_notebook(notebook, job.assignment)
+        tests = [
+            (g.name, gb.find_source_cell(g.name, notebook, job.assignment).source) for g in nb.grade_cells
+        ]
+        tests = [
+            (gid, src)
+            for gid, src in tests
+            if gb.find_grade_cell(gid, notebook, job.assignment).cell_type == "code"
+        ]
+    return sorted(tests, key=lambda t: order.index(t[0]) if t[0] in order else len(order))
+
+
 def _is_start_failure(exc: BaseException) -> bool:
     text = f"{type(exc).__name__}: {exc}"
     return any(s in text for s in ("Address already in use", "Kernel died before replying", "kernel_info"))
@@ -358,7 +377,19 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
         if strays:
             flags.append(f"{notebook}: left {strays} process(es) running after its cells finished")
         if options.clean_room:
-            flags += integrity.recheck(nb, cells, job, notebook, _WORKER, options, scratch)
+            policy = sandbox.SandboxPolicy(
+                memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=options.isolate
+            )
+            flags += integrity.recheck(
+                submitted,
+                release,
+                _tests(job, notebook),
+                cells,
+                scratch=scratch,
+                policy=policy,
+                cell_timeout=options.cell_timeout,
+                deadline=time.monotonic() + options.notebook_timeout,
+            )
         return NotebookRun(cells, flags=flags, seconds=time.perf_counter() - start)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

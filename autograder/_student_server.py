@@ -1,0 +1,301 @@
+"""The student side of the clean room; runs sandboxed as ``python -I _student_server.py FD``.
+
+It imports the modules the tests use, snapshots them, runs the student's cells in an IPython shell, reports
+what the student's code changed (monkeypatches, input transformers, traceback hooks, leftover processes
+and threads), then serves calls to the student's functions over the socket ``FD``: requests and replies
+are length-prefixed pickles. Values going back are plain data or references to callables; the harness
+never unpickles anything else. This file must not import anything from the ``autograder`` package (it is
+the only file of it the sandbox can see).
+"""
+
+import builtins
+import importlib
+import io
+import os
+import pickle
+import socket
+import struct
+import sys
+import threading
+import types
+
+
+def send(sock, obj):
+    """Write one length-prefixed pickle."""
+    data = pickle.dumps(obj, protocol=4)
+    sock.sendall(struct.pack("!Q", len(data)) + data)
+
+
+def recv(sock):
+    """Read one length-prefixed pickle (from the trusted harness)."""
+    head = _exactly(sock, 8)
+    return pickle.loads(_exactly(sock, struct.unpack("!Q", head)[0]))
+
+
+def _exactly(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("harness closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+# ---------------------------------------------------------------------------------- tamper probes
+
+
+def _functions(module):
+    for name, value in list(vars(module).items()):
+        if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
+            yield name, value
+
+
+def snapshot(prefixes):
+    """Module attributes and function code of every loaded module under ``prefixes``, plus builtins."""
+    snap = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "builtins" or name.split(".")[0] in prefixes):
+            continue
+        attrs = dict(vars(module))
+        code = {n: (f.__code__, f.__defaults__, f.__kwdefaults__) for n, f in _functions(module)}
+        snap[name] = (module, attrs, code)
+    return snap
+
+
+def changes(snap):
+    """What differs from ``snap``: replaced or deleted attributes, rewritten functions."""
+    found = []
+    for name, (module, attrs, code) in sorted(snap.items()):
+        if sys.modules.get(name) is not module:
+            found.append(f"replaced module {name}")
+            continue
+        now = vars(module)
+        for attr, value in attrs.items():
+            if attr in ("__builtins__", "_", "__", "___") or attr.startswith("_i") or attr.startswith("_o"):
+                continue
+            if attr not in now:
+                found.append(f"deleted {name}.{attr}")
+            elif now[attr] is not value and not _same_value(now[attr], value):
+                found.append(f"replaced {name}.{attr}")
+        for fname, (c, d, k) in code.items():
+            f = now.get(fname)
+            if isinstance(f, types.FunctionType) and (f.__code__, f.__defaults__, f.__kwdefaults__) != (
+                c,
+                d,
+                k,
+            ):
+                found.append(f"rewrote {name}.{fname}")
+    return found
+
+
+def _same_value(a, b):
+    try:
+        return type(a) is type(b) and isinstance(a, (int, float, str, bool, bytes)) and a == b
+    except Exception:  # noqa: BLE001
+        return False
+
+
+class ShellState:
+    """The parts of IPython and ``sys`` that code can hook to change how later cells run or fail."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.before = self._state()
+
+    def _state(self):
+        s = self.shell
+        return {
+            "input transformer": len(s.input_transformers_cleanup) + len(s.input_transformers_post),
+            "AST transformer": len(s.ast_transformers),
+            "event callback": sum(len(v) for v in s.events.callbacks.values()),
+            "custom exception handler": len(s.custom_exceptions),
+            "showtraceback hook": "showtraceback" in vars(s) or "_showtraceback" in vars(s),
+            "class-level showtraceback hook": type(s).showtraceback.__code__,
+            "sys.excepthook": sys.excepthook,
+            "import hook": (len(sys.meta_path), len(sys.path_hooks)),
+            "trace function": (sys.gettrace(), sys.getprofile()),
+        }
+
+    def changes(self):
+        """Names of the hooks that differ from when the shell was created."""
+        now = self._state()
+        return [
+            f"installed an {k}" if k[0] in "aeiou" else f"installed a {k}"
+            for k in now
+            if now[k] != self.before[k]
+        ]
+
+
+def other_processes():
+    """Processes in this sandbox besides bubblewrap's pid 1 and this one."""
+    mine = {1, os.getpid()}
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in mine]
+
+
+# ---------------------------------------------------------------------------------- serving calls
+
+
+_REFS = {}
+
+
+def encode(value, depth=0):
+    """Plain data as is; callables (and objects of the student's classes) as :class:`Ref`."""
+    import numpy as np
+
+    if depth > 20:
+        raise TypeError("nesting too deep")
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            return np.array([encode(v, depth + 1) for v in value.ravel()], dtype=object).reshape(value.shape)
+        return np.array(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return (
+            type(value)(encode(v, depth + 1) for v in value)
+            if not hasattr(value, "_fields")
+            else tuple(value)
+        )
+    if isinstance(value, dict):
+        return {encode(k, depth + 1): encode(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, np.random.Generator):
+        return ("__generator__", value.bit_generator.state)
+    if callable(value):
+        _REFS[id(value)] = value
+        return ("__ref__", id(value))
+    raise TypeError(f"returned a {type(value).__name__}, which the tests cannot check")
+
+
+class Remote:
+    """A callable living in the harness (e.g. a lambda a test passes to the student's function)."""
+
+    def __init__(self, sock, ident):
+        self.sock, self.ident = sock, ident
+
+    def __call__(self, *args, **kwargs):
+        send(self.sock, ("callback", self.ident, encode(list(args)), encode(kwargs)))
+        return handle(self.sock, nested=True)
+
+
+def decode(value, sock):
+    """Harness values: callback markers become :class:`Remote` callables."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "__callback__":
+        return Remote(sock, value[1])
+    if isinstance(value, list):
+        return [decode(v, sock) for v in value]
+    if isinstance(value, tuple):
+        return tuple(decode(v, sock) for v in value)
+    if isinstance(value, dict):
+        return {k: decode(v, sock) for k, v in value.items()}
+    return value
+
+
+def _mutated(args, kwargs):
+    """The final state of the arguments a function may change in place."""
+    import numpy as np
+
+    def state(v):
+        if isinstance(v, np.ndarray) and not v.dtype.hasobject:
+            return np.array(v)
+        if isinstance(v, np.random.Generator):
+            return ("__generator__", v.bit_generator.state)
+        if isinstance(v, (list, dict)):
+            try:
+                return encode(v)
+            except TypeError:
+                return None
+        return None
+
+    return [state(a) for a in args], {k: state(v) for k, v in kwargs.items()}
+
+
+def handle(sock, nested=False):
+    """Serve requests until the harness sends a reply (nested) or says stop."""
+    while True:
+        msg = recv(sock)
+        kind = msg[0]
+        if kind in ("return", "raise"):
+            if not nested:
+                continue
+            if kind == "return":
+                return msg[1]
+            raise _rebuild(msg[1], msg[2])
+        if kind == "stop":
+            return None
+        if kind == "call":
+            target, args, kwargs = msg[1], decode(msg[2], sock), decode(msg[3], sock)
+            fn = _REFS.get(target) if isinstance(target, int) else NAMESPACE.get(target)
+            try:
+                value = fn(*args, **kwargs)
+                reply = ("return", encode(value), _mutated(args, kwargs))
+            except BaseException as exc:  # noqa: BLE001 - every student error goes back to the harness
+                if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+                    exc = RuntimeError(f"{type(exc).__name__} raised")
+                reply = ("raise", type(exc).__name__, str(exc)[:2000], _mutated(args, kwargs))
+            send(sock, reply)
+
+
+def _rebuild(name, message):
+    cls = getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(message)
+    return RuntimeError(f"{name}: {message}")
+
+
+NAMESPACE = {}
+
+
+def main(fd):
+    """Run the cells the harness sends, report, then serve calls until told to stop."""
+    sock = socket.socket(fileno=fd)
+    job = recv(sock)
+    for name in job["modules"]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - a module the tests import may be missing here
+            continue
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    hooks = ShellState(shell)
+    snap = snapshot({n.split(".")[0] for n in job["modules"]} | {"numpy", "gradlib"})
+    threads = threading.active_count()
+    errors = []
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    for index, source in job["cells"]:
+        sys.stdout = sys.stderr = io.StringIO()
+        try:
+            result = shell.run_cell(source, store_history=False, silent=True)
+        finally:
+            sys.stdout, sys.stderr = real_stdout, real_stderr
+        if not result.success:
+            err = result.error_in_exec or result.error_before_exec
+            errors.append(f"cell {index}: {type(err).__name__}: {err}"[:300])
+    tamper = changes(snap) + hooks.changes()
+    if threading.active_count() > threads:
+        tamper.append(f"started {threading.active_count() - threads} thread(s)")
+    if others := other_processes():
+        tamper.append(f"started {len(others)} background process(es)")
+    skip = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+    for name, value in shell.user_ns.items():
+        if name.startswith("_") or name in skip or isinstance(value, types.ModuleType):
+            continue
+        NAMESPACE[name] = value
+    names = {}
+    for name, value in NAMESPACE.items():
+        if callable(value):
+            names[name] = ("callable", None)
+        else:
+            try:
+                names[name] = ("value", encode(value))
+            except TypeError:
+                continue
+    send(sock, ("ready", names, tamper, errors))
+    handle(sock)
+    sock.close()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
