@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "feedback_path",
     "notebook_feedback",
     "strip_hidden_tests",
+    "write_all_feedback",
     "write_feedback",
 ]
 
@@ -315,3 +317,26 @@ def write_feedback(
             path.write_text(page, encoding="utf-8")
             written.append(path)
     return written
+
+
+def write_all_feedback(
+    results: list[SubmissionResult], out: Path, *, submissions: Path, release_dir: Path
+) -> list[Path]:
+    """:func:`write_feedback` for a whole grading run, finding each student's notebook in ``submissions``.
+
+    ``submissions`` is what was graded (nbgrader tree, LMS folder or zip); it is only read.
+    """
+    from autograder.submissions import discover
+
+    assignments = sorted({r.assignment for r in results})
+    expected = {a: sorted(p.stem for p in (Path(release_dir) / a).glob("*.ipynb")) for a in assignments}
+    with tempfile.TemporaryDirectory(prefix="autograder-feedback-") as tmp:
+        found = {
+            (s.student_id, s.assignment): s.notebooks for s in discover(submissions, expected, Path(tmp))
+        }
+        return write_feedback(
+            results,
+            out,
+            submitted=lambda student, assignment, nb: found.get((student, assignment), {}).get(nb),
+            release_dir=release_dir,
+        )

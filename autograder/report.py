@@ -34,6 +34,7 @@ __all__ = [
     "GradingProgress",
     "cell_stats",
     "print_summary",
+    "publish",
     "sandbox_warning",
     "status_counts",
     "summary_table",
@@ -367,11 +368,14 @@ class GradingProgress:
 
     Use as a context manager and pass the instance as the engine's progress callback::
 
-        with GradingProgress(total=len(jobs)) as progress:
-            results = grade(..., progress=progress)
+        with GradingProgress() as progress:
+            results = engine.grade(submissions, out, options, progress=progress)
+        publish(results, out, submissions=submissions, release_dir=course / "course")
     """
 
-    def __init__(self, total: int, console: Console | None = None, description: str = "grading") -> None:
+    def __init__(
+        self, total: int | None = None, console: Console | None = None, description: str = "grading"
+    ) -> None:
         self.counts: Counter = Counter()
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -391,8 +395,10 @@ class GradingProgress:
     def __exit__(self, *exc) -> None:
         self._progress.stop()
 
-    def __call__(self, result: SubmissionResult) -> None:
-        """Record one finished submission."""
+    def __call__(self, result: SubmissionResult, done: int | None = None, total: int | None = None) -> None:
+        """Record one finished submission (the engine also passes how many are done out of how many)."""
+        if total is not None:
+            self._progress.update(self._task, total=total)
         self.counts[result.status] += 1
         tally = " ".join(
             f"[{c}]{self.counts[s]} {s}[/]"
@@ -400,3 +406,33 @@ class GradingProgress:
             if self.counts[s]
         )
         self._progress.update(self._task, advance=1, tally=tally)
+
+
+def publish(
+    results: list[SubmissionResult],
+    out: Path,
+    *,
+    submissions: Path,
+    release_dir: Path,
+    console: Console | None = None,
+    title: str = "Grading report",
+) -> Path:
+    """After grading: write every feedback page and the class report, print the summary; return the report.
+
+    Args:
+        results: what :func:`autograder.engine.grade` returned.
+        out: the grading output directory.
+        submissions: what was graded (folder or zip), read again for the students' own cells.
+        release_dir: the release root (``course/``) whose visible test code the feedback shows.
+        console: where the summary goes (default: the terminal).
+        title: the report's title.
+    """
+    from autograder.feedback import write_all_feedback
+
+    pages = write_all_feedback(results, out, submissions=submissions, release_dir=release_dir)
+    path = write_report(results, out, title=title)
+    console = console or Console()
+    print_summary(results, console)
+    console.print(f"feedback: {len(pages)} pages under {Path(out) / 'feedback'}")
+    console.print(f"report:   {path}")
+    return path

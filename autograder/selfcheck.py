@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +37,17 @@ __all__ = [
     "CATALOG",
     "CatalogEntry",
     "CatalogError",
+    "ExerciseRow",
+    "SelfcheckReport",
+    "Violation",
+    "judge",
     "load_catalog",
+    "main",
     "notebook_cells",
     "parse_entry",
+    "run",
+    "table",
+    "write_submissions",
 ]
 
 CATALOG = Path(__file__).with_name("catalog")
@@ -126,7 +135,14 @@ def parse_entry(path: Path, assignment: str) -> CatalogEntry:
     if exercise not in defined:
         raise CatalogError(f"{path}: does not define the function {exercise!r} (defines: {sorted(defined)})")
     return CatalogEntry(
-        path, assignment, kind, exercise, text, fields.get("mistake", ""), caught_by, fields.get("message", "")
+        path,
+        assignment,
+        kind,
+        exercise,
+        text,
+        fields.get("mistake", ""),
+        caught_by,
+        fields.get("message", ""),
     )
 
 
@@ -196,3 +212,223 @@ class ExerciseRow:
     right_total: int = 0
     seconds: float = 0.0
     violations: list[Violation] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------------
+# Grading the catalog with the real pipeline
+
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
+
+
+def _student_id(entry: CatalogEntry) -> str:
+    return f"{entry.kind}--{re.sub(r'[^A-Za-z0-9_.-]+', '-', entry.name)}"
+
+
+def _submission(release: dict, answers: dict[str, str], replace: dict[str, str] | None) -> dict:
+    """The release with every answer cell filled in (solution, or ``replace``); None keeps it blank."""
+    import copy
+
+    nb = copy.deepcopy(release)
+    if replace is None:
+        return nb
+    for cell in nb["cells"]:
+        gid = _meta(cell).get("grade_id")
+        if cell["cell_type"] == "code" and _meta(cell).get("solution") and gid in answers:
+            cell["source"] = replace.get(gid, answers[gid])
+    return nb
+
+
+def write_submissions(
+    assignment: str, entries: list[CatalogEntry], release_dir: Path, dest: Path, root: Path = build.REPO
+) -> dict[str, CatalogEntry | str]:
+    """Write one submission per entry plus ``solution`` and ``blank``; return student id -> entry/kind.
+
+    Submissions are built from the release notebook, as a student's would be: the answer cells hold the
+    solution's code (markers removed) except the entry's exercise, which holds the entry's file.
+    """
+    students: dict[str, CatalogEntry | str] = {"solution": "solution", "blank": "blank"}
+    students.update({_student_id(e): e for e in entries})
+    for name in build.notebooks(assignment, root):
+        solution = json.loads((Path(root) / "solutions" / assignment / f"{name}.ipynb").read_text("utf-8"))
+        answers = {
+            _meta(c)["grade_id"]: _MARKER.sub("", "".join(c["source"]))
+            for c in solution["cells"]
+            if c["cell_type"] == "code" and _meta(c).get("solution")
+        }
+        release = json.loads((Path(release_dir) / assignment / f"{name}.ipynb").read_text("utf-8"))
+        for student, what in students.items():
+            replace = (
+                None if what == "blank" else {} if what == "solution" else {what.exercise: what.source}  # type: ignore[union-attr]
+            )
+            folder = Path(dest) / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(_submission(release, answers, replace), indent=1)
+            (folder / f"{name}.ipynb").write_text(text, encoding="utf-8")
+    return students
+
+
+def _cells_text(result) -> str:
+    return ", ".join(f"{c.grade_id} {c.points:g}/{c.max_points:g}" for c in result.cells)
+
+
+def judge(result, what: CatalogEntry | str) -> list[Violation]:
+    """The rules a graded catalog entry (or the solution / the blank release) must satisfy."""
+    subject = what if isinstance(what, str) else str(what.path.relative_to(what.path.parents[2]))
+    if result is None:
+        return [Violation(subject, "was not graded")]
+    if result.status != "graded":
+        return [Violation(subject, f"is {result.status}, not graded", result.reason)]
+    if what == "solution" or (isinstance(what, CatalogEntry) and what.kind == "right"):
+        short = [c for c in result.cells if c.points < c.max_points]
+        if short or result.score != result.max_score:
+            detail = "; ".join(f"{c.grade_id} {c.points:g}/{c.max_points:g}: {c.message}" for c in short)
+            return [Violation(subject, "right answer is not given full marks", detail)]
+        return []
+    if what == "blank":
+        return (
+            []
+            if result.score == 0
+            else [Violation(subject, "blank release scores above 0", _cells_text(result))]
+        )
+    cells = {c.grade_id: c for c in result.cells}
+    problems = []
+    for gid in what.caught_by:
+        cell = cells.get(gid)
+        if cell is None or cell.points >= cell.max_points:
+            problems.append(Violation(subject, f"wrong answer keeps full points on {gid}", what.mistake))
+    if what.message and not problems:
+        messages = [cells[g].message for g in what.caught_by]
+        if not any(what.message.lower() in m.lower() for m in messages):
+            shown = " | ".join(m for m in messages if m) or "(no message)"
+            problems.append(
+                Violation(subject, f"failing message does not name the mistake {what.message!r}", shown)
+            )
+    return problems
+
+
+@dataclass
+class SelfcheckReport:
+    """The outcome of :func:`run`."""
+
+    rows: list[ExerciseRow]
+    violations: list[Violation]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """True when no rule was broken."""
+        return not self.violations
+
+
+def _rows(assignment: str, entries: list[CatalogEntry], results: dict, root: Path) -> list[ExerciseRow]:
+    rows = {ex: ExerciseRow(assignment, ex) for ex in notebook_cells(assignment, root)[0]}
+    for entry in entries:
+        row = rows[entry.exercise]
+        result = results.get((_student_id(entry), assignment))
+        broken = judge(result, entry)
+        row.violations += broken
+        row.seconds += result.seconds if result is not None else 0.0
+        if entry.kind == "wrong":
+            row.wrong_total += 1
+            row.wrong_caught += not broken
+        else:
+            row.right_total += 1
+            row.right_accepted += not broken
+    return list(rows.values())
+
+
+def run(
+    assignments: list[str] | None = None,
+    *,
+    root: Path = build.REPO,
+    workers: int | None = None,
+    out: Path | None = None,
+    progress=None,
+) -> SelfcheckReport:
+    """Grade every catalog entry (and the solution and blank release) of ``assignments`` and judge them.
+
+    Args:
+        assignments: which assignments (default: all in ``root/solutions``).
+        root: the course root (``solutions/``, ``course/``, ``autograder/catalog``).
+        workers: grading worker processes (default: the engine's, one per core).
+        out: keep the grading output (grades.csv, results.json) here; default a temporary folder.
+        progress: the engine's per-submission callback, e.g. a :class:`autograder.report.GradingProgress`.
+
+    Raises:
+        CatalogError: when a catalog file is malformed (before anything is graded).
+    """
+    import tempfile
+
+    from autograder import engine
+
+    start = time.perf_counter()
+    names = assignments or build.assignments(root)
+    catalog = Path(root) / "autograder" / "catalog"
+    entries = {a: load_catalog(a, root, catalog) for a in names}
+    for a in names:
+        if not (Path(root) / "course" / a).is_dir():
+            raise ValueError(f"{a} has no release in {Path(root) / 'course'}; run `autograder build {a}`")
+    with tempfile.TemporaryDirectory(prefix="autograder-selfcheck-") as tmp:
+        subs = Path(tmp) / "submissions"
+        for a in names:
+            write_submissions(a, entries[a], Path(root) / "course", subs, root)
+        options = engine.GradeOptions(course=Path(root), assignments=list(names))
+        if workers:
+            options.workers = workers
+        graded = engine.grade(subs, Path(out or Path(tmp) / "out"), options, progress=progress)
+    results = {(r.student_id, r.assignment): r for r in graded}
+    rows, violations = [], []
+    for a in names:
+        for kind in ("solution", "blank"):
+            found = judge(results.get((kind, a)), kind)
+            violations += [Violation(f"{a} {v.subject}", v.rule, v.detail) for v in found]
+        mine = _rows(a, entries[a], results, root)
+        rows += mine
+        violations += [v for row in mine for v in row.violations]
+    return SelfcheckReport(rows, violations, time.perf_counter() - start)
+
+
+def table(report: SelfcheckReport):
+    """The exercise x (wrong caught, right accepted, seconds) table as a rich Table."""
+    from rich.table import Table
+
+    out = Table(title="Catalog self-check")
+    for col in ("assignment", "exercise", "wrong caught", "right accepted", "seconds"):
+        out.add_column(col, justify="left" if col in ("assignment", "exercise") else "right")
+    for row in report.rows:
+        wrong = f"{row.wrong_caught}/{row.wrong_total}"
+        right = f"{row.right_accepted}/{row.right_total}"
+        out.add_row(
+            row.assignment,
+            row.exercise,
+            wrong if row.wrong_caught == row.wrong_total else f"[red]{wrong}[/]",
+            right if row.right_accepted == row.right_total else f"[red]{right}[/]",
+            f"{row.seconds:.1f}",
+        )
+    return out
+
+
+def main(assignments: list[str] | None = None, *, workers: int | None = None, console=None) -> int:
+    """Run the self-check, print the table and every violation; return 1 on any violation."""
+    from rich.console import Console
+
+    from autograder.report import GradingProgress
+
+    console = console or Console()
+    try:
+        with GradingProgress(console=console, description="self-check") as progress:
+            report = run(assignments, workers=workers, progress=progress)
+    except CatalogError as exc:
+        console.print(f"[red]catalog error:[/] {exc}", highlight=False)
+        return 1
+    console.print(table(report))
+    for v in report.violations:
+        detail = f" ({v.detail})" if v.detail else ""
+        console.print(f"[red]VIOLATION[/] {v.subject}: {v.rule}{detail}", highlight=False)
+    wrong = sum(r.wrong_total for r in report.rows)
+    right = sum(r.right_total for r in report.rows)
+    console.print(
+        f"{wrong} wrong and {right} right answers in {len(report.rows)} exercises, "
+        f"{len(report.violations)} violations, {report.seconds:.0f} s"
+    )
+    return 0 if report.ok else 1
