@@ -1,4 +1,4 @@
-"""Command line: ``autograder build``, ``autograder grade``, ``autograder demo``."""
+"""Command line: ``autograder build``, ``grade``, ``demo`` and ``selfcheck``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,20 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograder import demo
+
+    return demo.run_demo(Path(args.out), workers=args.workers)
+
+
+def _cmd_selfcheck(args: argparse.Namespace) -> int:
+    from autograder import selfcheck
+
+    return selfcheck.main(args.assignment or None, workers=args.workers)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +113,16 @@ def _parser() -> argparse.ArgumentParser:
         "--course", default=str(build.REPO), help="course root holding solutions/ (default: this repo)"
     )
     p_grade.set_defaults(func=_cmd_grade)
+
+    p_demo = sub.add_parser("demo", help="build, simulate a class of 35 students, grade them, report")
+    p_demo.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out, replaced)")
+    p_demo.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p_demo.set_defaults(func=_cmd_demo)
+
+    p_check = sub.add_parser("selfcheck", help="grade the catalog of wrong and right answers")
+    p_check.add_argument("assignment", nargs="*", help="assignments to check (default: all)")
+    p_check.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p_check.set_defaults(func=_cmd_selfcheck)
     return parser
 
 
