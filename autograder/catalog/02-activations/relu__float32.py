@@ -1,0 +1,7 @@
+# kind: wrong
+# exercise: relu
+# mistake: returns float32 (values rounded to 7 digits)
+# caught_by: relu_values
+# message: relu(x) is wrong
+def relu(x):
+    return np.maximum(x, 0.0).astype(np.float32)
