@@ -24,6 +24,7 @@ import numpy as np
 from gradlib import chain as ref_chain
 from gradlib import layers as ref_layers
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.gradcheck import numerical_gradient_array
 
 __all__ = [
     "check_affine_backward",
@@ -153,20 +154,6 @@ def check_affine_backward(
     return max(errors)
 
 
-def _numerical(f: Callable[[np.ndarray], np.ndarray], v: np.ndarray, dout: np.ndarray, h: float = 1e-5):
-    """Centered-difference gradient of ``sum(f(v) * dout)`` with respect to ``v`` (float64)."""
-    grad = np.zeros_like(v)
-    for idx in np.ndindex(v.shape):
-        old = v[idx]
-        v[idx] = old + h
-        plus = np.sum(f(v) * dout)
-        v[idx] = old - h
-        minus = np.sum(f(v) * dout)
-        v[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
 def check_affine_backward_numerically(
     affine_backward: Callable, *, n: int = 3, d: int = 4, m: int = 2, seed: int = 0, tol: float = 1e-7
 ) -> float:
@@ -181,9 +168,9 @@ def check_affine_backward_numerically(
     (x, W, b, dout), grads = _run_backward(affine_backward, n, d, m, seed)
     x, W, b = x.copy(), W.copy(), b.copy()
     numeric = (
-        _numerical(lambda v: v @ W + b, x, dout),
-        _numerical(lambda v: x @ v + b, W, dout),
-        _numerical(lambda v: x @ W + v, b, dout),
+        numerical_gradient_array(lambda v: v @ W + b, x, dout),
+        numerical_gradient_array(lambda v: x @ v + b, W, dout),
+        numerical_gradient_array(lambda v: x @ W + v, b, dout),
     )
     worst = 0.0
     for label, got, num in zip(("dx", "dW", "db"), grads, numeric, strict=True):
