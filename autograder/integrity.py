@@ -53,10 +53,13 @@ def _release(prepared_root: Path, assignment: str, notebook: str):
     return nbformat.read(Path(prepared_root) / "course" / assignment / f"{notebook}.ipynb", as_version=4)
 
 
-def static_flags(submitted, release) -> list[str]:
-    """Tampering visible in the submitted notebook itself, compared with the release notebook."""
+def static_flags(submitted, release, raw_ids: list | None = None) -> list[str]:
+    """Tampering visible in the submitted notebook itself, compared with the release notebook.
+
+    ``raw_ids`` are the cell ids as written in the file (nbformat silently renames duplicates on read).
+    """
     flags = []
-    ids = [c.get("id") for c in submitted.cells if c.get("id")]
+    ids = [i for i in (raw_ids if raw_ids is not None else [c.get("id") for c in submitted.cells]) if i]
     dup_ids = sorted({i for i in ids if ids.count(i) > 1})
     grade_ids = [_nbgrader(c).get("grade_id") for c in submitted.cells if _nbgrader(c).get("grade_id")]
     dup_ids += sorted({g for g in grade_ids if grade_ids.count(g) > 1} - set(dup_ids))

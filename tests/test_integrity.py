@@ -1,0 +1,155 @@
+"""Tamper detection and the clean-room process boundary, without kernels.
+
+The end-to-end tampering cases are in test_engine.py, graded once per session.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import authoring, integrity, sandbox
+
+
+def _release():
+    return authoring.notebook(
+        [
+            authoring.code("import numpy as np"),
+            authoring.answer("double", "def double(x):\n    raise NotImplementedError()"),
+            authoring.test("double_values", 2, "# double: values\nassert double(1) == 2\nprint('ok')"),
+            authoring.code("print('experiment')"),
+        ]
+    )
+
+
+def test_static_flags_honest_is_silent():
+    """Does an honest submission (answer filled in) raise no flag at all?"""
+    release = _release()
+    mine = copy.deepcopy(release)
+    mine.cells[1].source = "def double(x):\n    return 2 * x"
+    assert integrity.static_flags(mine, release) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "flag"),
+    [
+        (lambda nb: setattr(nb.cells[2], "source", "print('ok')"), "test cell double_values was edited"),
+        (lambda nb: nb.cells.pop(2), "test cell double_values was deleted"),
+        (
+            lambda nb: nb.cells[2].metadata.nbgrader.update(points=50),
+            "points of double_values changed from 2 to 50",
+        ),
+        (
+            lambda nb: nb.cells[2].metadata.nbgrader.update(locked=False),
+            "nbgrader metadata of double_values changed",
+        ),
+        (lambda nb: nb.cells.append(copy.deepcopy(nb.cells[1])), "duplicated cell ids: double"),
+    ],
+)
+def test_static_flags(change, flag):
+    """Is each edit of the locked structure named in a flag?"""
+    release = _release()
+    mine = copy.deepcopy(release)
+    change(mine)
+    assert any(flag in f for f in integrity.static_flags(mine, release)), integrity.static_flags(
+        mine, release
+    )
+
+
+def test_student_cells_skip_tests_and_untouched_instructor_cells():
+    """Does the student process run setup, answers and changed cells, but never a test cell?"""
+    release = _release()
+    mine = copy.deepcopy(release)
+    mine.cells.append(nbformat.v4.new_code_cell("import numpy; numpy.sum = len"))
+    chosen = [src for _, src in integrity.student_cells(mine, release)]
+    assert chosen == ["import numpy as np", mine.cells[1].source, "import numpy; numpy.sum = len"]
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_data_only_unpickler_refuses_code():
+    """Does the harness refuse a pickle from the student process that would run code?"""
+    with pytest.raises(pickle.UnpicklingError, match="builtins.print"):
+        integrity._DataOnly(io.BytesIO(pickle.dumps(_Evil()))).load()
+
+
+def test_data_only_unpickler_accepts_data():
+    """Are arrays, numbers, strings and containers passed through unchanged?"""
+    value = {"a": np.arange(3.0), "b": [1, 2.5, "x", (None, True)], "c": np.float64(2.0)}
+    back = integrity._DataOnly(io.BytesIO(pickle.dumps(value, protocol=4))).load()
+    assert np.array_equal(back["a"], value["a"]) and back["b"] == value["b"] and back["c"] == 2.0
+
+
+@pytest.fixture
+def student(tmp_path):
+    """A live sandboxed student process with an honest, an in-place and a patching function."""
+    cells = [
+        (0, "import numpy as np"),
+        (1, "def double(x):\n    return 2 * np.asarray(x)"),
+        (2, "def scale_(x, rng):\n    x *= 3\n    return rng.normal()"),
+        (3, "def grad(f, x):\n    return f(x) * 2"),
+        (4, "def boom(x):\n    raise ValueError(f'bad x={x}')"),
+        (5, "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None"),
+    ]
+    policy = sandbox.SandboxPolicy(memory=1024**3, cpu_seconds=60)
+    proc = integrity.StudentProcess(
+        {"modules": ["numpy", "numpy.testing"], "cells": cells}, tmp_path, policy, 30
+    )
+    yield proc
+    proc.stop()
+
+
+def test_student_process_round_trip(student):
+    """Do calls cross the boundary with values, in-place changes, rng state, callbacks and errors?"""
+    _, names, tamper, errors = student.start()
+    assert {"double", "scale_", "grad", "boom"} <= set(names) and errors == []
+    assert "replaced numpy.testing.assert_allclose" in tamper
+    assert np.array_equal(integrity.Proxy(student, "double")(np.arange(3)), [0, 2, 4])
+    x, rng, twin = np.ones(2), np.random.default_rng(5), np.random.default_rng(5)
+    drawn = integrity.Proxy(student, "scale_")(x, rng)
+    assert np.array_equal(x, [3.0, 3.0]) and drawn == twin.normal() and rng.normal() == twin.normal()
+    assert integrity.Proxy(student, "grad")(lambda v: v + 1, 4) == 10
+    with pytest.raises(ValueError, match="bad x=7"):
+        integrity.Proxy(student, "boom")(7)
+    # the harness's numpy is untouched by the student's patch
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(1.0, 2.0)
+
+
+def test_student_process_crash_is_a_failure_not_a_hang(tmp_path):
+    """Does a student function that kills its process fail that call with a clear message?"""
+    cells = [(0, "import os"), (1, "def die():\n    os._exit(3)")]
+    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+    try:
+        proc.start()
+        with pytest.raises(integrity.StudentGone, match="ended the clean-room process"):
+            integrity.Proxy(proc, "die")()
+    finally:
+        proc.stop()
+
+
+def test_server_file_imports_nothing_from_autograder():
+    """Is the student server self-contained (the only autograder file the sandbox can see)?"""
+    text = integrity.SERVER.read_text()
+    assert "from autograder" not in text and "import autograder" not in text
+    assert (
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import ast,sys; ast.parse(open(sys.argv[1]).read())",
+                str(integrity.SERVER),
+            ]
+        ).returncode
+        == 0
+    )
