@@ -1,0 +1,11 @@
+# kind: wrong
+# exercise: clip_by_global_norm
+# mistake: container type changed: a dict comes back as a list
+# caught_by: clip_by_global_norm_clipped, clip_by_global_norm_small
+# message: same container type
+def clip_by_global_norm(grads, max_norm):
+    values = list(grads.values()) if isinstance(grads, dict) else list(grads)
+    total = float(np.sqrt(sum(np.sum(g**2) for g in values)))
+    coef = min(1.0, max_norm / (total + 1e-6))
+    out = [g * coef for g in values]
+    return (tuple(out) if isinstance(grads, tuple) else out), total
