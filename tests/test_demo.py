@@ -1,0 +1,124 @@
+"""autograder demo: the simulated class is what it claims to be, and expectations are judged correctly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autograder import build, demo
+from autograder.results import SubmissionResult
+from autograder.submissions import check_notebook
+
+BROKEN = {"invalid JSON", "empty file", "nbformat 5", "PDF upload"}
+
+
+@pytest.fixture(scope="module")
+def kits():
+    return [k for k in demo.load_kits(build.REPO / "course") if k.release]  # built assignments
+
+
+@pytest.fixture(scope="module")
+def written(kits, tmp_path_factory):
+    dest = tmp_path_factory.mktemp("class")
+    students = demo.build_class()
+    demo.write_class(kits, students, dest)
+    return dest, students
+
+
+def _answers(path) -> dict[str, str]:
+    nb = json.loads(path.read_text())
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+        for c in nb["cells"]
+        if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "code"
+    }
+
+
+def test_class_is_large_and_covers_every_case():
+    """Are there >= 30 students with unique ids, covering correct, mistakes, blanks, tampering, broken?"""
+    students = demo.build_class()
+    assert len(students) >= 30
+    assert len({s.student_id for s in students}) == len(students)
+    personas = {s.persona for s in students}
+    for needed in ("correct", "right alternative", "common mistake", "blank"):
+        assert needed in personas
+    tampering = {p.split(": ")[1] for p in personas if p.startswith("tamper")}
+    assert {"patch checks", "input transformer", "edit locked tests", "inflate points"} <= tampering
+    assert "duplicate cell ids" in tampering
+    broken = {p.split(": ")[1] for p in personas if p.startswith("broken")}
+    assert BROKEN | {"renamed notebook"} <= broken
+
+
+def test_every_student_submits_every_assignment(written, kits):
+    """Does each student have a folder per assignment holding one file per notebook?"""
+    dest, students = written
+    for s in students:
+        for kit in kits:
+            files = list((dest / s.student_id / kit.assignment).iterdir())
+            assert len(files) == len(kit.release)
+
+
+def test_broken_files_are_broken_and_the_others_are_valid(written, kits):
+    """Do the broken personas produce unreadable files and every other persona a valid notebook?"""
+    dest, students = written
+    for s in students:
+        kind = s.persona.split(": ")[-1]
+        for kit in kits:
+            for path in (dest / s.student_id / kit.assignment).iterdir():
+                problem = check_notebook(path)
+                if kind in BROKEN:
+                    assert problem, f"{s.student_id} {path.name} should be broken"
+                elif kind == "renamed notebook":
+                    assert path.stem not in kit.release
+                elif kind != "duplicate cell ids":
+                    assert problem == "", f"{s.student_id}: {problem}"
+
+
+def test_correct_students_submit_the_solution_code(written, kits):
+    """Do correct students' answer cells hold the solution code, without stubs or solution markers?"""
+    dest, students = written
+    s = next(s for s in students if s.persona == "correct")
+    for kit in kits:
+        for name in kit.release:
+            answers = _answers(dest / s.student_id / kit.assignment / f"{name}.ipynb")
+            text = "\n".join(answers.values())
+            assert "NotImplementedError()" not in text and "BEGIN SOLUTION" not in text
+            assert answers == {k: v for k, v in kit.answers.items() if k in answers}
+
+
+def test_mistakes_are_catalog_wrong_answers_and_vary(written, kits):
+    """Do mistake students differ from the solution only by catalog wrong answers, not all the same?"""
+    dest, students = written
+    seen = set()
+    for s in (s for s in students if s.persona == "common mistake"):
+        for kit in kits:
+            name = next(iter(kit.release))
+            answers = _answers(dest / s.student_id / kit.assignment / f"{name}.ipynb")
+            changed = {k: v for k, v in answers.items() if v != kit.answers[k]}
+            assert 1 <= len(changed) <= 2
+            assert all((k, v) in kit.wrong for k, v in changed.items())
+            seen |= set(changed.items())
+    assert len(seen) >= 10
+
+
+def _r(student, assignment, score, max_score, status="graded", reason=""):
+    return SubmissionResult(student, assignment, score, max_score, status, reason)
+
+
+def test_expectations_catch_tampering_gains_and_false_zeros(kits):
+    """Does the demo's judge flag a tamperer who gained points and a correct student scored 0?"""
+    kit = kits[0]
+    top = kit.max_score
+    students = [s for s in demo.build_class() if s.persona in ("correct", "tamper: patch checks")][-2:]
+    good = [
+        _r(students[0].student_id, kit.assignment, top, top),
+        _r(students[1].student_id, kit.assignment, 0, top, "flagged", "x"),
+    ]
+    assert demo.check_expectations(good, students, [kit]) == []
+    bad = [
+        _r(students[0].student_id, kit.assignment, 0, top),
+        _r(students[1].student_id, kit.assignment, top, top, "flagged", "x"),
+    ]
+    problems = demo.check_expectations(bad, students, [kit])
+    assert len(problems) == 2 and "expected full" in problems[0] and "expected no gain" in problems[1]
