@@ -90,7 +90,8 @@ def test_lms_zip(tmp_path):
         zf.writestr("export/an_01-toy.ipynb", _nb_text())
         zf.writestr("export/bo_01-toy.ipynb", "")
     subs = discover(archive, EXPECTED, tmp_path / "scratch")
-    assert [(s.student_id, s.problem) for s in subs] == [("an", ""), ("bo", "bo_01-toy.ipynb is an empty file")]
+    expected = [("an", ""), ("bo", "bo_01-toy.ipynb is an empty file")]
+    assert [(s.student_id, s.problem) for s in subs] == expected
     assert subs[0].notebooks["01-toy"].is_relative_to(tmp_path / "scratch")
 
 
