@@ -1,0 +1,360 @@
+"""Checks for lesson 07 (diagnosing and fixing): ``health_report`` and the "fix it" configuration.
+
+``health_report`` is graded on the per-layer statistics of networks with planted faults (built with
+:func:`gradlib.diagnostics.mlp_stats`, deterministic given their seeds) and on hand-made statistics that
+test the order of the rules, non-finite values and custom thresholds. When the student's verdicts equal
+those of a known wrong rule (comparing with the first layer instead of the last, using the weight
+gradient instead of the output gradient, checking vanishing before saturation, ``>=`` instead of ``>``,
+ignoring ``thresholds``), the message names it.
+
+``fix_config`` is graded by training the returned configuration with :func:`gradlib.train.train`
+(full batch, fixed seeds, 60 steps) and requiring the mean loss of the last 5 steps to be below
+:data:`LOSS_THRESHOLD`. A network that does not learn stays near ``ln 3 ≈ 1.10``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from gradlib import diagnostics as dg
+from gradlib.checks.core import CheckFailure, call
+
+__all__ = [
+    "CASES",
+    "CONFIG_KEYS",
+    "FAILING",
+    "FIXED_KEYS",
+    "LOSS_THRESHOLD",
+    "STEPS",
+    "case_stats",
+    "check_fix_config",
+    "check_health_report",
+    "run_config",
+]
+
+#: Keys of a training configuration; the FIXED ones describe the problem and may not change.
+CONFIG_KEYS = (
+    "depth", "width", "lr", "activation", "initializer", "batchnorm", "residual", "zero_gamma", "clip",
+    "clip_value",
+)  # fmt: skip
+FIXED_KEYS = ("depth", "width", "lr")
+_DEFAULTS = {"zero_gamma": False, "clip": None, "clip_value": None}
+#: Training steps of a graded run and the loss a fixed configuration must get below.
+STEPS = 60
+LOSS_THRESHOLD = 0.5
+
+#: The failing configurations of the "fix it" exercise.
+FAILING = {
+    "deep sigmoid, Xavier init": {
+        "depth": 12, "width": 32, "lr": 0.1, "activation": "sigmoid", "initializer": "xavier_normal",
+        "batchnorm": False, "residual": False, "zero_gamma": False, "clip": None, "clip_value": None,
+    },
+    "deep ReLU, N(0, 1) weights": {
+        "depth": 12, "width": 32, "lr": 0.1, "activation": "relu", "initializer": 1.0,
+        "batchnorm": False, "residual": False, "zero_gamma": False, "clip": None, "clip_value": None,
+    },
+    "deep tanh, N(0, 1) weights": {
+        "depth": 12, "width": 32, "lr": 0.1, "activation": "tanh", "initializer": 1.0,
+        "batchnorm": False, "residual": False, "zero_gamma": False, "clip": None, "clip_value": None,
+    },
+}  # fmt: skip
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+# ----------------------------------------------------------------------------- health_report
+#: Planted-fault networks: name -> (activation, initializer, bias added to hidden layers, depth, seed).
+CASES = {
+    "vanishing tanh": ("tanh", 0.01, 0.0, 8, 1),
+    "saturated tanh": ("tanh", 1.0, 0.0, 8, 2),
+    "dead relu": ("relu", "he_normal", -3.0, 6, 3),
+    "exploding relu": ("relu", 1.0, 0.0, 8, 4),
+    "vanishing sigmoid": ("sigmoid", "xavier_normal", 0.0, 10, 5),
+    "healthy relu": ("relu", "he_normal", 0.0, 6, 6),
+    "healthy tanh": ("tanh", "xavier_normal", 0.0, 6, 7),
+    "half-dead relu": ("relu", "he_normal", -1.0, 5, 8),
+    "vanishing sigmoid 2": ("sigmoid", 0.3, 0.0, 12, 9),
+}
+
+
+def case_stats(name: str) -> list[dg.LayerStats]:
+    """The per-layer statistics of a planted-fault network (:data:`CASES`) or a hand-made case.
+
+    Hand-made cases: ``"precedence"`` (layers that qualify for two verdicts), ``"non-finite"``,
+    ``"boundaries"`` (values exactly at the thresholds).
+    """
+    if name in _HANDMADE:
+        return _HANDMADE[name]()
+    if name not in CASES:
+        raise ValueError(f"case {name!r} is not one of {', '.join([*CASES, *_HANDMADE])}")
+    from gradlib import data, mlp
+
+    activation, initializer, bias, depth, seed = CASES[name]
+    x, y = data.spirals(40, 3, rng=np.random.default_rng(seed + 50))
+    model = mlp.MLP(2, 3, depth=depth, width=48, activation=activation, initializer=initializer)
+    params = model.init_params(rng=np.random.default_rng(seed))
+    for k in range(1, depth + 1):
+        params[f"b{k}"] = params[f"b{k}"] + bias
+    with _quiet():
+        return dg.mlp_stats(model, params, x, y, keep_samples=False)
+
+
+def _stats(name: str, activation: str = "relu", **numbers: Any) -> dg.LayerStats:
+    base = {
+        "act_mean": 0.1, "act_std": 1.0, "saturation": None, "dead_fraction": None, "grad_mean": 0.0,
+        "grad_std": 1.0, "weight_std": 0.1, "weight_grad_norm": 1.0, "grad_data_ratio": 1e-2,
+    }  # fmt: skip
+    if activation in dg.SATURATING:
+        base["saturation"] = 0.1
+    if activation == "relu":
+        base["dead_fraction"] = 0.1
+    base.update(numbers)
+    return dg.LayerStats(name=name, activation=activation, **base)
+
+
+def _precedence() -> list[dg.LayerStats]:
+    return [
+        _stats("sat+vanish", "tanh", saturation=0.8, grad_std=1e-6, weight_grad_norm=1e-6),
+        _stats("dead+vanish", "relu", dead_fraction=0.9, grad_std=1e-7, weight_grad_norm=5.0),
+        _stats("dead+explode", "relu", dead_fraction=0.6, act_std=1e4, grad_std=1e4),
+        _stats("explode act", "relu", act_std=500.0, grad_std=1e-3, weight_grad_norm=1e-3),
+        _stats("explode grad", "sigmoid", saturation=0.2, grad_std=300.0, weight_grad_norm=1e-4),
+        _stats("vanish", "tanh", grad_std=1e-3, weight_grad_norm=10.0),
+        _stats("healthy small grad", "linear", grad_std=0.05, weight_grad_norm=1e-9),
+        _stats("output", "linear", grad_std=1.0, weight_grad_norm=1e-3),
+    ]
+
+
+def _non_finite() -> list[dg.LayerStats]:
+    return [
+        _stats("nan grads", "tanh", grad_std=math.nan, saturation=0.9),
+        _stats("inf act", "relu", act_std=math.inf, dead_fraction=0.9),
+        _stats("inf ratio", "relu", grad_data_ratio=math.inf),
+        _stats("fine", "relu"),
+        _stats("output", "linear", grad_std=2.0),
+    ]
+
+
+def _boundaries() -> list[dg.LayerStats]:
+    return [
+        _stats("dead exactly 0.5", "relu", dead_fraction=0.5),
+        _stats("saturated exactly 0.5", "tanh", saturation=0.5),
+        _stats("act std exactly 100", "relu", act_std=100.0),
+        _stats("ratio exactly 100", "relu", grad_std=400.0),
+        _stats("ratio exactly 0.01", "relu", grad_std=0.04),
+        _stats("output", "linear", grad_std=4.0),
+    ]
+
+
+_HANDMADE: dict[str, Callable[[], list[dg.LayerStats]]] = {
+    "precedence": _precedence,
+    "non-finite": _non_finite,
+    "boundaries": _boundaries,
+}
+
+
+def _variant(
+    stats, t: dg.Thresholds, *, ref: str = "last", key: str = "grad_std", order: str = "spec", strict=True
+):
+    """Verdicts under a (possibly wrong) variant of the rules, to name a student's mistake."""
+    values = [getattr(s, key) for s in stats]
+    ref_value = {"last": values[-1], "first": values[0], "max": max(values)}[ref]
+    gt = (lambda a, b: a > b) if strict else (lambda a, b: a >= b)
+    lt = (lambda a, b: a < b) if strict else (lambda a, b: a <= b)
+    out = []
+    for s, v in zip(stats, values, strict=True):
+        r = v / ref_value if ref_value > 0 else (math.inf if v > 0 else 1.0)
+        checks = [
+            ("exploding", any(x is not None and not math.isfinite(x) for x in s.numbers().values())),
+            ("dead", s.dead_fraction is not None and gt(s.dead_fraction, t.dead)),
+            ("saturated", s.saturation is not None and gt(s.saturation, t.saturated)),
+            ("exploding", gt(s.act_std, t.max_act_std) or gt(r, t.explode_ratio)),
+            ("vanishing", lt(r, t.vanish_ratio)),
+        ]
+        if order == "gradients first":
+            checks = [checks[0], checks[3], checks[4], checks[1], checks[2]]
+        out.append(next((name for name, hit in checks if hit), "healthy"))
+    return out
+
+
+def _mistakes(stats, t: dg.Thresholds) -> dict[str, list[str]]:
+    found = {
+        "you compared each layer's gradient with the FIRST layer's; compare with the last layer's "
+        "(the one closest to the loss)": _variant(stats, t, ref="first"),
+        "you compared with the largest gradient of any layer; compare with the last layer's": _variant(
+            stats, t, ref="max"
+        ),
+        "you used weight_grad_norm; the rules use grad_std (the gradient arriving at the layer's output)": (
+            _variant(stats, t, key="weight_grad_norm")
+        ),
+        "you checked vanishing/exploding before dead/saturated; the rules say dead, then saturated, "
+        "then exploding, then vanishing": _variant(stats, t, order="gradients first"),
+        "you used >= / <= at the thresholds; the rules say strictly above / below": _variant(
+            stats, t, strict=False
+        ),
+    }
+    if t != dg.DEFAULT_THRESHOLDS:
+        found["you ignored the thresholds argument and used the default numbers"] = _variant(
+            stats, dg.DEFAULT_THRESHOLDS
+        )
+    return found
+
+
+def _verdicts(result: Any, stats: list[dg.LayerStats]) -> list[str]:
+    if not isinstance(result, list | tuple):
+        raise CheckFailure(
+            f"health_report must return a list (one entry per layer), got {type(result).__name__}"
+        )
+    if len(result) != len(stats):
+        raise CheckFailure(f"health_report returned {len(result)} entries for {len(stats)} layers")
+    verdicts = []
+    for i, (item, s) in enumerate(zip(result, stats, strict=True)):
+        if not isinstance(item, tuple) or len(item) != 3:
+            raise CheckFailure(
+                f"entry {i} must be a (layer, verdict, reason) tuple or a diagnostics.Verdict, "
+                f"got {item!r:.80}"
+            )
+        layer, verdict, reason = item
+        if layer != s.name:
+            raise CheckFailure(
+                f"entry {i} names layer {layer!r}, expected {s.name!r} (keep the order of stats)"
+            )
+        if verdict not in dg.VERDICTS:
+            raise CheckFailure(f"entry {i} ({s.name}) has verdict {verdict!r}, not one of {dg.VERDICTS}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise CheckFailure(f"entry {i} ({s.name}) has no reason: give a short sentence with the number")
+        verdicts.append(verdict)
+    return verdicts
+
+
+def check_health_report(
+    health_report: Callable, case: str, *, thresholds: dg.Thresholds | None = None
+) -> list[str]:
+    """Grade ``health_report(stats)`` (or with ``thresholds=``) on one case against gradlib's.
+
+    Returns:
+        The student's verdicts.
+    """
+    stats = case_stats(case)
+    t = dg.DEFAULT_THRESHOLDS if thresholds is None else thresholds
+    kwargs = {} if thresholds is None else {"thresholds": thresholds}
+    with _quiet():
+        result = call(health_report, list(stats), name="health_report", **kwargs)
+        expected = [v.verdict for v in dg.health_report(stats, thresholds=t)]
+    got = _verdicts(result, stats)
+    if got == expected:
+        return got
+    wrong = [i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
+    i = wrong[0]
+    why = dg.health_report([stats[i]] if i == len(stats) - 1 else [stats[i], stats[-1]], thresholds=t)[
+        0
+    ].reason
+    with _quiet():
+        mistake = next((d for d, v in _mistakes(stats, t).items() if v == got), None)
+    raise CheckFailure(
+        f"case {case!r}: {len(wrong)} of {len(stats)} verdicts differ; first: layer {stats[i].name!r} "
+        f"should be {expected[i]!r} ({why}), you said {got[i]!r}" + (f". Did {mistake}?" if mistake else "")
+    )
+
+
+# ----------------------------------------------------------------------------- fix it
+def _check_config(config: Any, failing: dict) -> dict:
+    if not isinstance(config, dict):
+        raise CheckFailure(
+            f"fix_config must return a dict like the failing configuration, got {type(config).__name__}"
+        )
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise CheckFailure(f"unknown keys {unknown}; a configuration has the keys {', '.join(CONFIG_KEYS)}")
+    full = {**_DEFAULTS, **config}
+    missing = [k for k in CONFIG_KEYS if k not in full]
+    if missing:
+        raise CheckFailure(f"the configuration lacks {missing}; start from a copy of the failing one")
+    for key in FIXED_KEYS:
+        if full[key] != failing[key]:
+            raise CheckFailure(
+                f"you changed {key} from {failing[key]!r} to {full[key]!r}: {', '.join(FIXED_KEYS)} describe "
+                "the problem and must stay; fix the network (initializer, activation, batchnorm, residual, "
+                "clipping)"
+            )
+    return full
+
+
+def run_config(config: dict, *, seed: int = 0, steps: int = STEPS):
+    """Train a configuration the way the grader does; return the :class:`gradlib.train.History`.
+
+    Full batch of 150 spiral points (3 classes), SGD with momentum 0.9, ``steps`` steps, seeded.
+
+    Raises:
+        ValueError: if the configuration has invalid values (the message names them).
+    """
+    from gradlib import data, mlp, train
+
+    full = {**_DEFAULTS, **config}
+    x, y = data.spirals(50, 3, noise=0.1, rng=np.random.default_rng(100 + seed))
+    model = mlp.MLP(
+        2, 3, depth=full["depth"], width=full["width"], activation=full["activation"],
+        initializer=full["initializer"], batchnorm=bool(full["batchnorm"]), residual=bool(full["residual"]),
+    )  # fmt: skip
+    zero_gamma = bool(full["zero_gamma"]) and model.batchnorm and model.residual
+    params = model.init_params(rng=np.random.default_rng(seed), zero_gamma=zero_gamma)
+    with _quiet():
+        return train.train(
+            model, params, x, y, steps=steps, lr=full["lr"], rng=np.random.default_rng(seed + 1),
+            clip=full["clip"], clip_value=full["clip_value"],
+        )  # fmt: skip
+
+
+def final_loss(history: Any) -> float:
+    """Mean loss of the last 5 steps (inf if training diverged)."""
+    if history.diverged_at is not None:
+        return math.inf
+    return float(np.mean(history.loss[-5:]))
+
+
+def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0) -> float:
+    """Train ``fix_config(FAILING[failing])`` and require a final loss below :data:`LOSS_THRESHOLD`.
+
+    Returns:
+        The final loss.
+    """
+    problem = dict(FAILING[failing])
+    given = dict(problem)
+    with _quiet():
+        config = call(fix_config, given, name="fix_config")
+    if given != problem:
+        raise CheckFailure("fix_config modified the failing configuration it was given; return a new dict")
+    full = _check_config(config, problem)
+    try:
+        history = run_config(full, seed=seed)
+    except (ValueError, TypeError) as exc:
+        raise CheckFailure(f"the configuration cannot be trained: {exc}") from None
+    loss = final_loss(history)
+    if not loss < LOSS_THRESHOLD:
+        what = "diverged (loss became inf/nan)" if math.isinf(loss) else f"reached a final loss of {loss:.3f}"
+        changed = {k: v for k, v in full.items() if problem.get(k) != v}
+        hint = " You changed nothing." if not changed else f" You changed {changed}."
+        if changed and set(changed) <= {"clip", "clip_value"}:
+            hint += " Clipping alone caps large gradients; it does not cure vanishing or saturation."
+        raise CheckFailure(
+            f"on the failing configuration {failing!r} (seed {seed}) your fix {what}; it must get below "
+            f"{LOSS_THRESHOLD} in {STEPS} steps (a network that does not learn stays near 1.10).{hint}"
+        )
+    return loss
+
+
+def thresholds_variant() -> dg.Thresholds:
+    """Stricter thresholds for the hidden test of ``thresholds``."""
+    return dataclasses.replace(dg.DEFAULT_THRESHOLDS, dead=0.05, saturated=0.2, vanish_ratio=0.2)
