@@ -55,7 +55,7 @@ class PeakMemory:
     def _run(self) -> None:
         while not self._stop.is_set():
             for pid in [self.pid, *_descendants(self.pid)]:
-                hwm, role = _vm_hwm(pid), _role(pid)
+                hwm, role = _vm_hwm(pid), _role(pid, self.pid)
                 if hwm and role:
                     self.peaks[pid] = (role, max(hwm, self.peaks.get(pid, ("", 0))[1]))
             self._stop.wait(self.interval)
@@ -93,19 +93,23 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
-def _role(pid: int) -> str:
+def _role(pid: int, main: int) -> str:
+    """main, worker (spawned by main), kernel, clean-room student process, or "" (helpers, bwrap)."""
     try:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
+        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return ""
+    if pid == main:
+        return "main"
+    if cmd.startswith(("bwrap", "/usr/bin/bwrap", "prlimit")):
         return ""
     if "ipykernel" in cmd:
         return "kernel"
-    if "_student_server" in cmd or "student_server" in cmd:
+    if "_student_server" in cmd:
         return "clean-room student process"
-    if "multiprocessing" in cmd and "python" in cmd:
-        return "worker"
-    if "autograder" in cmd or "nbgrader" in cmd:
-        return "main"
+    if "spawn_main" in cmd:
+        return "worker" if ppid == main else "harness"
     return ""
 
 
