@@ -52,17 +52,15 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if how.startswith("NO SANDBOX"):
         print(f"WARNING: {how}", file=sys.stderr)
 
-    def progress(result, done, total):
-        print(
-            f"[{done}/{total}] {result.student_id} {result.assignment}: {result.status} "
-            f"{result.score:g}/{result.max_score:g} {result.reason}",
-            flush=True,
-        )
+    from autograder import report
 
-    results = engine.grade(Path(args.submissions), Path(args.out), options, progress=progress)
+    with report.GradingProgress() as progress:
+        results = engine.grade(Path(args.submissions), Path(args.out), options, progress=progress)
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "flagged", "failed")}
     print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     print(f"wrote {Path(args.out) / 'grades.csv'}")
+    release = Path(args.course) / "course"
+    report.publish(results, Path(args.out), submissions=Path(args.submissions), release_dir=release)
     return 0
 
 
