@@ -180,7 +180,12 @@ class Remote:
 
 def decode(value, sock):
     """Harness values: callback markers become :class:`Remote` callables."""
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == "__callback__":
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and value[0] == "__callback__"
+    ):
         return Remote(sock, value[1])
     if isinstance(value, list):
         return [decode(v, sock) for v in value]

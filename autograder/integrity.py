@@ -251,9 +251,9 @@ class StudentProcess:
         """Student values received: references become proxies, generator states generators."""
         import numpy as np
 
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == "__ref__":
+        if _tagged(value, "__ref__"):
             return Proxy(self, value[1])
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == "__generator__":
+        if _tagged(value, "__generator__"):
             rng = np.random.default_rng()
             rng.bit_generator.state = value[1]
             return rng
@@ -276,6 +276,11 @@ class Proxy:
     def __call__(self, *args, **kwargs):
         """Call the student's function in the student process."""
         return self._student.call(self._target, args, kwargs)
+
+
+def _tagged(value, tag: str) -> bool:
+    """Whether ``value`` is a ``(tag, payload)`` marker (comparing an array's elements with a tag is not)."""
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and value[0] == tag
 
 
 def _rebuild(name: str, message: str) -> BaseException:
@@ -301,7 +306,7 @@ def _sync(orig, new):
                 orig[...] = new
             except (ValueError, TypeError):
                 pass
-    elif isinstance(orig, np.random.Generator) and isinstance(new, tuple) and new[:1] == ("__generator__",):
+    elif isinstance(orig, np.random.Generator) and _tagged(new, "__generator__"):
         orig.bit_generator.state = new[1]
     elif isinstance(orig, list) and isinstance(new, list):
         if len(orig) != len(new):

@@ -100,6 +100,7 @@ def student(tmp_path):
         (3, "def grad(f, x):\n    return f(x) * 2"),
         (4, "def boom(x):\n    raise ValueError(f'bad x={x}')"),
         (5, "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None"),
+        (6, "def forward(x, W):\n    return x @ W, (x, W)"),
     ]
     policy = sandbox.SandboxPolicy(memory=1024**3, cpu_seconds=60)
     proc = integrity.StudentProcess(
@@ -121,6 +122,8 @@ def test_student_process_round_trip(student):
     assert integrity.Proxy(student, "grad")(lambda v: v + 1, 4) == 10
     with pytest.raises(ValueError, match="bad x=7"):
         integrity.Proxy(student, "boom")(7)
+    out, cache = integrity.Proxy(student, "forward")(np.ones((2, 3)), np.eye(3))
+    assert np.array_equal(out, np.ones((2, 3))) and np.array_equal(cache[1], np.eye(3))
     # the harness's numpy is untouched by the student's patch
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(1.0, 2.0)
