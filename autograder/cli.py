@@ -69,7 +69,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from autograder import demo
 
-    return demo.run_demo(Path(args.out), workers=args.workers)
+    return demo.run_demo(Path(args.out), workers=args.workers, per_student=args.per_student or None)
 
 
 def _cmd_selfcheck(args: argparse.Namespace) -> int:
@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="build, simulate a class of 35 students, grade them, report")
     p_demo.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out, replaced)")
     p_demo.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p_demo.add_argument(
+        "--per-student",
+        type=int,
+        default=2,
+        help="assignments each student submits (default 2, keeping the demo under 5 min on 2 cores; 0: all)",
+    )
     p_demo.set_defaults(func=_cmd_demo)
 
     p_check = sub.add_parser("selfcheck", help="grade the catalog of wrong and right answers")

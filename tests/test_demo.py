@@ -122,3 +122,16 @@ def test_expectations_catch_tampering_gains_and_false_zeros(kits):
     ]
     problems = demo.check_expectations(bad, students, [kit])
     assert len(problems) == 2 and "expected full" in problems[0] and "expected no gain" in problems[1]
+
+
+def test_schedule_mixes_personas_over_every_assignment():
+    """Does every assignment get correct, mistaken and tampering students, and broken files everywhere?"""
+    students = demo.build_class()
+    names = [f"0{i}-a" for i in range(1, 8)]
+    plan = demo.schedule(students, names, 2)
+    for name in names:
+        personas = {s.persona.split(":")[0] for s in students if name in plan[s.student_id]}
+        assert {"correct", "common mistake", "tamper", "broken"} <= personas, name
+    broken = [s for s in students if s.persona.startswith("broken") and "os._exit" not in s.persona]
+    assert all(plan[s.student_id] == names for s in broken)
+    assert demo.schedule(students, names, None) == {s.student_id: names for s in students}
