@@ -1,0 +1,6 @@
+# kind: right
+# exercise: xavier_uniform
+def xavier_uniform(shape, *, gain=1.0, rng):
+    fan_in, fan_out = compute_fans(shape)
+    limit = gain * math.sqrt(3.0 * 2.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=tuple(reversed(shape))).T
