@@ -160,7 +160,7 @@ def encode(value, depth=0):
     if isinstance(value, dict):
         return {encode(k, depth + 1): encode(v, depth + 1) for k, v in value.items()}
     if isinstance(value, np.random.Generator):
-        return ("__generator__", value.bit_generator.state)
+        return ("__generator__", value.bit_generator.state, _ORIGIN.get(id(value), (None,))[0])
     if callable(value):
         _REFS[id(value)] = value
         return ("__ref__", id(value))
@@ -178,15 +178,26 @@ class Remote:
         return handle(self.sock, nested=True)
 
 
+#: id of a generator built from one of the harness's -> (the harness's id for it, the generator).
+_ORIGIN = {}
+
+
+def _tagged(value, tag):
+    return isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[0], str) and value[0] == tag
+
+
 def decode(value, sock):
     """Harness values: callback markers become :class:`Remote` callables."""
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and value[0] == "__callback__"
-    ):
+    if _tagged(value, "__callback__"):
         return Remote(sock, value[1])
+    if _tagged(value, "__ref__"):
+        return _REFS.get(value[1]) if isinstance(value[1], int) else NAMESPACE.get(value[1])
+    if _tagged(value, "__generator__") and len(value) == 3:
+        state = value[1]
+        gen = np.random.Generator(getattr(np.random, state["bit_generator"])())
+        gen.bit_generator.state = state
+        _ORIGIN[id(gen)] = (value[2], gen)
+        return gen
     if isinstance(value, list):
         return [decode(v, sock) for v in value]
     if isinstance(value, tuple):
@@ -223,6 +234,10 @@ def handle(sock, nested=False):
             if not nested:
                 continue
             if kind == "return":
+                for key, state in (msg[2] if len(msg) > 2 else {}).items():
+                    for origin, gen in _ORIGIN.values():
+                        if origin == key:
+                            gen.bit_generator.state = state
                 return msg[1]
             raise _rebuild(msg[1], msg[2])
         if kind == "stop":

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -130,6 +131,8 @@ class StudentProcess:
         self.starts = 0
         self.report: tuple | None = None
         self.callbacks: dict[int, object] = {}
+        #: Generators the harness sent, by id: the student's calls back with one get the same object.
+        self.generators: dict[int, object] = {}
 
     def start(self) -> tuple:
         """Start the process, send the job, return its ``ready`` report."""
@@ -228,7 +231,8 @@ class StudentProcess:
         fn = self.callbacks.get(msg[1])
         try:
             value = fn(*self._in(msg[2]), **self._in(msg[3]))
-            self.send(("return", self._out(value)))
+            states = {key: g.bit_generator.state for key, g in self.generators.items()}
+            self.send(("return", self._out(value), states))
         except StudentGone:
             raise
         except Exception as exc:  # noqa: BLE001 - the harness's callback failing goes back to the caller
@@ -242,21 +246,25 @@ class StudentProcess:
             return tuple(self._out(v) for v in value)
         if isinstance(value, dict):
             return {k: self._out(v) for k, v in value.items()}
-        if callable(value) and not isinstance(value, type) and not hasattr(value, "bit_generator"):
+        if hasattr(value, "bit_generator"):
+            self.generators[id(value)] = value
+            return ("__generator__", value.bit_generator.state, id(value))
+        if isinstance(value, Proxy) and value._student is self:
+            return ("__ref__", value._target)  # back to the student's own object
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return value  # a record such as gradlib's Activation: sent by value, attributes and all
+        if callable(value) and not isinstance(value, type):
             self.callbacks[id(value)] = value
             return ("__callback__", id(value))
         return value
 
     def _in(self, value):
         """Student values received: references become proxies, generator states generators."""
-        import numpy as np
-
         if _tagged(value, "__ref__"):
             return Proxy(self, value[1])
         if _tagged(value, "__generator__"):
-            rng = np.random.default_rng()
-            rng.bit_generator.state = value[1]
-            return rng
+            known = self.generators.get(value[2]) if len(value) == 3 else None
+            return _generator(value[1], known)
         if isinstance(value, list):
             return [self._in(v) for v in value]
         if isinstance(value, tuple):
@@ -279,8 +287,20 @@ class Proxy:
 
 
 def _tagged(value, tag: str) -> bool:
-    """Whether ``value`` is a ``(tag, payload)`` marker (comparing an array's elements with a tag is not)."""
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and value[0] == tag
+    """Whether ``value`` is a ``(tag, payload[, id])`` marker (an array compared with a tag is not one)."""
+    return isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[0], str) and value[0] == tag
+
+
+def _generator(state, into=None):
+    """A numpy Generator in ``state`` (``into`` itself when given: identity checks keep working)."""
+    import numpy as np
+
+    if not isinstance(state, dict) or not hasattr(np.random, str(state.get("bit_generator"))):
+        raise StudentGone("the student process sent a malformed generator state")
+    if into is None:
+        into = np.random.Generator(getattr(np.random, state["bit_generator"])())
+    into.bit_generator.state = state
+    return into
 
 
 def _rebuild(name: str, message: str) -> BaseException:
@@ -306,7 +326,7 @@ def _sync(orig, new):
                 orig[...] = new
             except (ValueError, TypeError):
                 pass
-    elif isinstance(orig, np.random.Generator) and _tagged(new, "__generator__"):
+    elif isinstance(orig, np.random.Generator) and _tagged(new, "__generator__") and isinstance(new[1], dict):
         orig.bit_generator.state = new[1]
     elif isinstance(orig, list) and isinstance(new, list):
         if len(orig) != len(new):
@@ -375,6 +395,13 @@ def _setup_source(release) -> str:
     return next((c.source for c in release.cells if c.cell_type == "code"), "")
 
 
+def _python(source: str) -> str:
+    """A cell's source as plain Python (IPython's ``%magic`` lines become ``get_ipython()`` calls)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
 def _run_test(source: str, grade_id: str, namespace: dict, timeout: int) -> tuple[bool, str]:
     """Run one test cell; it passes when it raises nothing (output, stderr and warnings do not count)."""
 
@@ -387,7 +414,7 @@ def _run_test(source: str, grade_id: str, namespace: dict, timeout: int) -> tupl
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            exec(compile(source, f"<test {grade_id}>", "exec"), namespace)  # noqa: S102 - instructor code
+            exec(compile(_python(source), f"<test {grade_id}>", "exec"), namespace)  # noqa: S102 - instructor
         return True, ""
     except StudentGone as exc:
         return False, f"StudentGone: {exc}"
@@ -403,6 +430,7 @@ def _harness(
     job: dict, tests: list[tuple[str, str]], setup: str, scratch: Path, policy, timeout: int
 ) -> dict:
     """Runs in a fresh fork of the worker: start the student process, then run every test cell."""
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # as in the kernel: gradlib.runtime.grading() is True
     student = StudentProcess(job, scratch, policy, timeout)
     try:
         try:
@@ -419,7 +447,7 @@ def _harness(
         }
         setup_ns: dict = {"__name__": "__main__"}
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            exec(compile(setup, "<setup>", "exec"), setup_ns)  # noqa: S102 - instructor code
+            exec(compile(_python(setup), "<setup>", "exec"), setup_ns)  # noqa: S102 - instructor code
         base.update({k: v for k, v in setup_ns.items() if k != "__builtins__"})
         results = {gid: list(_run_test(src, gid, dict(base), timeout)) for gid, src in tests}
         return {"tests": results, "tamper": tamper, "errors": errors}

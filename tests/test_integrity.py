@@ -101,6 +101,9 @@ def student(tmp_path):
         (4, "def boom(x):\n    raise ValueError(f'bad x={x}')"),
         (5, "import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None"),
         (6, "def forward(x, W):\n    return x @ W, (x, W)"),
+        (7, "def pass_on(init, rng):\n    return init((2,), rng=rng) + rng.normal()"),
+        (8, "def fwd(x, act):\n    return act.fn(x), (x, act, np.negative)"),
+        (9, "def bwd(dout, cache):\n    x, act, neg = cache\n    return neg(dout * act.grad(x))"),
     ]
     policy = sandbox.SandboxPolicy(memory=1024**3, cpu_seconds=60)
     proc = integrity.StudentProcess(
@@ -124,9 +127,26 @@ def test_student_process_round_trip(student):
         integrity.Proxy(student, "boom")(7)
     out, cache = integrity.Proxy(student, "forward")(np.ones((2, 3)), np.eye(3))
     assert np.array_equal(out, np.ones((2, 3))) and np.array_equal(cache[1], np.eye(3))
+    rng, twin = np.random.default_rng(9), np.random.default_rng(9)
+    got = integrity.Proxy(student, "pass_on")(lambda shape, *, rng: 1.0 if rng is mine else -1.0, mine := rng)
+    assert got == 1.0 + twin.normal() and rng.normal() == twin.normal()  # same object, same stream
+    from gradlib import activations
+
+    x = np.array([-1.0, 2.0])
+    out, cache = integrity.Proxy(student, "fwd")(x, activations.get("relu"))
+    assert np.array_equal(out, [0.0, 2.0])
+    assert np.array_equal(integrity.Proxy(student, "bwd")(np.ones(2), cache), [0.0, -1.0])
     # the harness's numpy is untouched by the student's patch
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(1.0, 2.0)
+
+
+def test_setup_with_a_magic_line_is_python():
+    """Does a setup cell with a %magic line (skipped under grading) run in the harness?"""
+    source = "x = 1\nif x == 2:\n    %matplotlib inline"
+    namespace: dict = {}
+    exec(compile(integrity._python(source), "<setup>", "exec"), namespace)
+    assert namespace["x"] == 1
 
 
 def test_student_process_crash_is_a_failure_not_a_hang(tmp_path):
