@@ -8,6 +8,7 @@ built with the object API, so they work under any backend (Agg included).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,16 +82,23 @@ def activation_histograms(stats: Sequence[LayerStats], *, layers: Sequence[int] 
 
 
 def gradient_histograms(stats: Sequence[LayerStats], *, layers: Sequence[int] | None = None):
-    """Overlaid histograms of ``dLoss/d output`` per layer, labelled with the gradient's std.
+    """Overlaid histograms of ``log10 |dLoss/d output|`` per layer, labelled with the gradient's std.
+
+    A log axis is used because the point is the *scale*: a vanishing network shifts the early layers'
+    histograms many decades to the left, an exploding one to the right. Exact zeros are left out.
 
     Taught in lesson 07 (diagnosing and fixing).
     """
     stats = _check(stats, "gradients")
     chosen = [stats[i] for i in (layers if layers is not None else range(max(1, len(stats) - 1)))]
+    logs = []
+    for s in chosen:
+        g = np.abs(s.gradients[np.isfinite(s.gradients)])
+        logs.append(dataclasses.replace(s, gradients=np.log10(g[g > 0]) if np.any(g > 0) else np.zeros(1)))
     fig = _histograms(
-        chosen, "gradients", "gradient distribution per layer", lambda s: f"{s.name}: std {s.grad_std:.2e}"
+        logs, "gradients", "gradient magnitude per layer", lambda s: f"{s.name}: std {s.grad_std:.2e}"
     )
-    fig.axes[0].set_xlabel("dLoss / d(layer output)")
+    fig.axes[0].set_xlabel("log10 |dLoss / d(layer output)|")
     return fig
 
 
