@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -35,6 +37,7 @@ __all__ = [
     "cell_stats",
     "print_summary",
     "publish",
+    "reason_kind",
     "sandbox_warning",
     "status_counts",
     "summary_table",
@@ -329,11 +332,23 @@ def write_report(
     return path
 
 
+def reason_kind(reason: str, assignments: Iterable[str] = (), limit: int = 120) -> str:
+    """A reason's gist for grouping: assignment names and parenthesised details out, first clause only."""
+    text = reason
+    for name in sorted(assignments, key=len, reverse=True):
+        text = text.replace(name, "<assignment>")
+    while (shorter := re.sub(r"\s*\([^()]*\)", "", text)) != text:
+        text = shorter
+    parts = text.split("; ")
+    text = parts[0] + ("; ..." if len(parts) > 1 else "")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def summary_table(results: list[SubmissionResult]) -> Table:
     """A rich table: per assignment, submissions graded / flagged / failed and the mean and median score."""
     table = Table(title="Grading summary")
     for col in ("assignment", "submissions", "graded", "flagged", "failed", "mean %", "median %"):
-        table.add_column(col, justify="left" if col == "assignment" else "right")
+        table.add_column(col, justify="left" if col == "assignment" else "right", no_wrap=col == "assignment")
     for name, cnt in status_counts(results).items():
         scores = [_percent(r) for r in results if r.assignment == name and r.status != "failed"]
         table.add_row(
@@ -354,10 +369,11 @@ def print_summary(
     """Print the summary table, the reasons for failed/flagged submissions and any sandbox fallback."""
     console = console or Console()
     console.print(summary_table(results))
-    reasons = Counter((r.status, r.reason) for r in results if r.status != "graded")
+    names = {r.assignment for r in results}
+    reasons = Counter((r.status, reason_kind(r.reason, names)) for r in results if r.status != "graded")
     for (status, reason), n in sorted(reasons.items(), key=lambda kv: (kv[0][0], -kv[1])):
         style = "red" if status == "failed" else "yellow"
-        console.print(f"[{style}]{status}[/] x{n}: {reason}", highlight=False, markup=True)
+        console.print(f"[{style}]{status}[/] x{n}: {escape(reason)}", highlight=False)
     warning = sandbox_warning(results, sandbox)
     if warning:
         console.print(f"[bold white on red]{warning}[/]")

@@ -89,3 +89,13 @@ def test_summary_and_progress_count_statuses():
     text = buf.getvalue()
     assert "01-a" in text and "02-b" in text
     assert "invalid JSON: Expecting value" in text
+
+
+def test_reason_kind_groups_like_reasons():
+    """Do reasons differing only in assignment, details in parentheses or extra clauses group together?"""
+    from autograder.report import reason_kind
+
+    a = reason_kind("01-a.ipynb is not valid JSON (line 3 (char 9)); is it a notebook?", ["01-a"])
+    b = reason_kind("02-b.ipynb is not valid JSON (line 7 (char 1)); is it a notebook?", ["02-b"])
+    assert a == b == "<assignment>.ipynb is not valid JSON; ..."
+    assert reason_kind("x" * 300).endswith("...") and len(reason_kind("x" * 300)) == 120
