@@ -193,6 +193,8 @@ def pass_rate_figure(stats: list[CellStats]) -> bytes:
     fig, ax = plt.subplots(figsize=(8, max(2.0, 0.6 + 0.22 * len(labels))))
     y = list(range(len(labels)))
     ax.barh(y, rates, color=colors)
+    for yi, rate in zip(y, rates, strict=True):
+        ax.text(min(rate, 88) + 1, yi, f"{rate:.0f} %", va="center", fontsize=6)
     ax.set_yticks(y, labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
