@@ -108,9 +108,9 @@ def load_kits(release_root: Path, root: Path = build.REPO) -> list[Kit]:
             entries = []
         for entry in entries:
             if entry.kind == "right":
-                kit.right.setdefault(entry.exercise, []).append(entry.source)
+                kit.right.setdefault(entry.exercise, []).append(entry.code)
             else:
-                kit.wrong.append((entry.exercise, entry.source))
+                kit.wrong.append((entry.exercise, entry.code))
         kit.max_score = sum(
             float(_meta(c).get("points", 0))
             for nb in release.values()

@@ -85,6 +85,14 @@ class CatalogEntry:
     message: str = ""
 
     @property
+    def code(self) -> str:
+        """The answer cell's source: the file without its header comment lines."""
+        lines = self.source.splitlines(keepends=True)
+        while lines and (lines[0].startswith("#") or not lines[0].strip()):
+            lines.pop(0)
+        return "".join(lines)
+
+    @property
     def name(self) -> str:
         """The entry's file stem, e.g. ``xavier_uniform__he-variance``."""
         return self.path.stem
@@ -258,7 +266,7 @@ def write_submissions(
         release = json.loads((Path(release_dir) / assignment / f"{name}.ipynb").read_text("utf-8"))
         for student, what in students.items():
             replace = (
-                None if what == "blank" else {} if what == "solution" else {what.exercise: what.source}  # type: ignore[union-attr]
+                None if what == "blank" else {} if what == "solution" else {what.exercise: what.code}  # type: ignore[union-attr]
             )
             folder = Path(dest) / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
