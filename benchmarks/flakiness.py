@@ -1,9 +1,10 @@
 """Measure how often a statistical test cell fails a correct answer.
 
 For every assignment, the setup and answer cells of the solution notebook are executed in-process. Every
-answer function that takes ``rng`` is wrapped so that, whatever generator the check passes, it draws from
-``np.random.default_rng(seed_i)`` for run ``i``: the checks then see 1,000 different, independent streams
-(and a draw order they did not choose). A test cell counts as statistical when an answer function received
+answer function that takes ``rng`` is wrapped: for run ``i``, the generator the check passes is moved (in
+place, same object) to a state derived from ``seed_i`` and its own state, so the checks see 1,000
+different, independent streams whatever seeds they chose, while "same seed, same numbers" and "pass the
+generator on" still hold. A test cell counts as statistical when an answer function received
 an ``rng`` while it ran. Each statistical test cell is then executed ``--runs`` times (default 1,000) in a
 fresh copy of the namespace and its failures are counted.
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import inspect
 import io
 import json
@@ -103,10 +105,23 @@ def _source(cell: dict) -> str:
 
 
 class _Stream:
-    """The generator every wrapped answer function draws from during one run."""
+    """The run's seed, mixed into every generator an answer function receives."""
 
-    rng: np.random.Generator = np.random.default_rng(0)
+    seed: int = 0
     used: bool = False
+
+
+def _reseed(rng: np.random.Generator, seed: int) -> None:
+    """Move ``rng`` to a state derived from (run seed, its current state), keeping the same object.
+
+    The same object keeps identity checks ("pass the generator on") true; generators in the same state
+    still end in the same state, so reproducibility checks ("same seed, same numbers") hold; every run
+    seed gives the check a different, independent stream.
+    """
+    bits = rng.bit_generator
+    digest = hashlib.sha256(repr(bits.state).encode()).digest()
+    mixed = np.random.SeedSequence([seed, int.from_bytes(digest[:8], "little")])
+    bits.state = type(bits)(mixed).state
 
 
 def _wrap(fn, stream: type[_Stream]):
@@ -115,10 +130,11 @@ def _wrap(fn, stream: type[_Stream]):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         bound = sig.bind_partial(*args, **kwargs)
-        if "rng" in bound.arguments:
-            bound.arguments["rng"] = stream.rng
+        rng = bound.arguments.get("rng")
+        if isinstance(rng, np.random.Generator):
+            _reseed(rng, stream.seed)
             stream.used = True
-        return fn(*bound.args, **bound.kwargs)
+        return fn(*args, **kwargs)
 
     return wrapper
 
@@ -166,7 +182,7 @@ def _instrument_z_for() -> None:
 
 
 def _run_once(ns: dict, code, seed: int) -> str | None:
-    _Stream.rng = np.random.default_rng(seed)
+    _Stream.seed = seed
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), warnings.catch_warnings():
