@@ -360,6 +360,7 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
 
     start = time.perf_counter()
     scratch = _short_tmp()
+    clean = room = None
     try:
         nbdir = scratch / "nb"
         nbdir.mkdir()
@@ -368,6 +369,21 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
         release = nbformat.read(_WORKER["course"].root / "course" / job.assignment / f"{notebook}.ipynb", 4)
         raw_ids = [c.get("id") for c in json.loads(source.read_text(encoding="utf-8"))["cells"]]
         flags = [f"{notebook}: {flag}" for flag in integrity.static_flags(submitted, release, raw_ids)]
+        if options.clean_room:
+            # The clean room runs meanwhile, in its own sandbox and scratch dir (the kernel cannot see it).
+            room = _short_tmp()
+            policy = sandbox.SandboxPolicy(
+                memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=options.isolate
+            )
+            clean = integrity.start_recheck(
+                submitted,
+                release,
+                _tests(job, notebook),
+                scratch=room,
+                policy=policy,
+                cell_timeout=options.cell_timeout,
+                deadline=time.monotonic() + options.notebook_timeout,
+            )
         _fresh_submission(job)
         cfg = _worker_config(scratch, nbdir, options)
         for attempt in range(KERNEL_START_RETRIES + 1):
@@ -388,23 +404,15 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
         strays = sandbox.STRAY_PROCESSES.pop(str(scratch), 0)
         if strays:
             flags.append(f"{notebook}: left {strays} process(es) running after its cells finished")
-        if options.clean_room:
-            policy = sandbox.SandboxPolicy(
-                memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=options.isolate
-            )
-            flags += integrity.recheck(
-                submitted,
-                release,
-                _tests(job, notebook),
-                cells,
-                scratch=scratch,
-                policy=policy,
-                cell_timeout=options.cell_timeout,
-                deadline=time.monotonic() + options.notebook_timeout,
-            )
+        if clean is not None:
+            flags += integrity.finish_recheck(clean, cells)
         return NotebookRun(cells, flags=flags, seconds=time.perf_counter() - start)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if clean is not None:
+            clean.cancel()
+        for path in (scratch, room):
+            if path is not None:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _failure_reason(exc: BaseException) -> str:

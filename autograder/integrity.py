@@ -41,7 +41,17 @@ from pathlib import Path
 
 from autograder import sandbox
 
-__all__ = ["Proxy", "StudentGone", "StudentProcess", "recheck", "static_flags", "student_cells"]
+__all__ = [
+    "Proxy",
+    "Recheck",
+    "StudentGone",
+    "StudentProcess",
+    "finish_recheck",
+    "recheck",
+    "start_recheck",
+    "static_flags",
+    "student_cells",
+]
 
 
 def _nbgrader(cell) -> dict:
@@ -455,49 +465,81 @@ def _harness(
         student.stop()
 
 
+class Recheck:
+    """A clean-room re-check running in a forked harness (the kernel pass can run meanwhile)."""
+
+    def __init__(self, fn, deadline: float):
+        self.deadline = deadline
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child: a harness no student code ever touched
+            os.close(read_fd)
+            try:
+                payload = json.dumps(fn())
+            except BaseException as exc:  # noqa: BLE001
+                payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+            with os.fdopen(write_fd, "w") as fh:
+                fh.write(payload)
+            os._exit(0)
+        os.close(write_fd)
+        self.pid, self.fd = pid, read_fd
+
+    def result(self) -> dict:
+        """Wait (until the deadline at most) for the harness's JSON result."""
+        chunks = []
+        with os.fdopen(self.fd, "rb") as fh:
+            while True:
+                ready, _, _ = select.select([fh], [], [], max(0.1, self.deadline - time.monotonic()))
+                if not ready:
+                    sandbox.kill_tree(self.pid)
+                    break
+                chunk = os.read(fh.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        self._reap()
+        if not chunks:
+            return {"error": "the clean-room re-check did not finish in time"}
+        return json.loads(b"".join(chunks))
+
+    def cancel(self) -> None:
+        """Stop the harness and the student process (no-op once :meth:`result` returned)."""
+        if self.pid is None:
+            return
+        sandbox.kill_tree(self.pid)
+        os.close(self.fd)
+        self._reap()
+
+    def _reap(self) -> None:
+        os.waitpid(self.pid, 0)
+        self.pid = None
+
+
 def _in_fork(fn, deadline: float) -> dict:
     """Run ``fn()`` in a forked child (a harness no student code ever touched); return its JSON result."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(read_fd)
-        try:
-            payload = json.dumps(fn())
-        except BaseException as exc:  # noqa: BLE001
-            payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
-        with os.fdopen(write_fd, "w") as fh:
-            fh.write(payload)
-        os._exit(0)
-    os.close(write_fd)
-    chunks = []
-    with os.fdopen(read_fd, "rb") as fh:
-        while True:
-            ready, _, _ = select.select([fh], [], [], max(0.1, deadline - time.monotonic()))
-            if not ready:
-                sandbox.kill_tree(pid)
-                break
-            chunk = os.read(fh.fileno(), 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    os.waitpid(pid, 0)
-    if not chunks:
-        return {"error": "the clean-room re-check did not finish in time"}
-    return json.loads(b"".join(chunks))
+    return Recheck(fn, deadline).result()
 
 
-def recheck(submitted, release, tests, cells, *, scratch: Path, policy, cell_timeout: int, deadline: float):
-    """Re-run the tests across the process boundary; set each cell's clean result and points.
+def start_recheck(submitted, release, tests, *, scratch: Path, policy, cell_timeout: int, deadline: float):
+    """Start re-running the tests across the process boundary; :func:`finish_recheck` collects them.
 
-    ``tests`` are ``(grade_id, source)`` from the gradebook, in notebook order; ``cells`` the
-    :class:`CellResult` list of the in-kernel pass (changed in place). Returns the flags.
+    ``tests`` are ``(grade_id, source)`` from the gradebook, in notebook order. ``scratch`` is the clean
+    room's own writable directory (the student process's HOME).
     """
     setup = _setup_source(release)
     modules = _imported_modules([setup] + [src for _, src in tests])
     job = {"modules": modules, "cells": student_cells(submitted, release)}
     room = Path(scratch) / "cleanroom"
     room.mkdir(exist_ok=True)
-    outcome = _in_fork(lambda: _harness(job, tests, setup, room, policy, cell_timeout), deadline)
+    return Recheck(lambda: _harness(job, tests, setup, room, policy, cell_timeout), deadline)
+
+
+def finish_recheck(run: Recheck, cells) -> list[str]:
+    """Set each cell's clean result and points from ``run``; return the flags.
+
+    ``cells`` is the :class:`CellResult` list of the in-kernel pass (changed in place).
+    """
+    outcome = run.result()
     if "error" in outcome:
         raise RuntimeError(f"clean-room re-check failed: {outcome['error']}")
     flags = [f"tampering: {t}" for t in outcome["tamper"]]
@@ -510,6 +552,24 @@ def recheck(submitted, release, tests, cells, *, scratch: Path, policy, cell_tim
         if cell.passed_in_kernel and not passed:
             flags.append(f"{cell.grade_id} passed in the kernel but fails the clean-room re-check")
     return flags
+
+
+def recheck(submitted, release, tests, cells, *, scratch: Path, policy, cell_timeout: int, deadline: float):
+    """Re-run the tests across the process boundary; set each cell's clean result and points.
+
+    ``tests`` are ``(grade_id, source)`` from the gradebook, in notebook order; ``cells`` the
+    :class:`CellResult` list of the in-kernel pass (changed in place). Returns the flags.
+    """
+    run = start_recheck(
+        submitted,
+        release,
+        tests,
+        scratch=scratch,
+        policy=policy,
+        cell_timeout=cell_timeout,
+        deadline=deadline,
+    )
+    return finish_recheck(run, cells)
 
 
 def _clean_message(message: str) -> str:
