@@ -10,8 +10,9 @@ fresh copy of the namespace and its failures are counted.
 
 Printed per test cell: runs, failures, the empirical 95 % upper bound on the false-failure rate
 (Clopper-Pearson; with 0 failures in n runs it is 1 - 0.05**(1/n), about 3/n) and the design bound: the
-union over every ``gradlib.stats.z_for`` call the cell made of ``false_rate / comparisons``, i.e. what the
-tolerances were built for. 1,000 runs cannot show a rate of 1e-6; they catch a tolerance that is wrong by
+union over every ``gradlib.stats.z_for`` call the cell made of ``false_rate / comparisons`` (the largest
+over the runs), i.e. what the tolerances were built for; "none" when the cell computed no tolerance with
+``gradlib.stats``. 1,000 runs cannot show a rate of 1e-6; they catch a tolerance that is wrong by
 orders of magnitude, a check that depends on the draw order, and a check that is not seed-independent.
 
 Usage: ``python benchmarks/flakiness.py [--runs 1000] [--workers 2] [ASSIGNMENT ...]``
@@ -167,6 +168,8 @@ def _instrument_z_for() -> None:
     import gradlib.stats as stats
 
     original = stats.z_for
+    if getattr(original, "_counted", False):  # once per process: worker processes run many cells
+        return
 
     @functools.wraps(original)
     def z_for(false_rate=stats.DEFAULT_FALSE_RATE, comparisons=1):
@@ -174,6 +177,7 @@ def _instrument_z_for() -> None:
         _Budget.calls += 1
         return original(false_rate, comparisons)
 
+    z_for._counted = True
     stats.z_for = z_for
     for name, module in list(sys.modules.items()):
         if name.startswith("gradlib.") and getattr(module, "z_for", None) is original:
@@ -201,17 +205,17 @@ def measure(assignment: str, grade_id: str, runs: int) -> CellOutcome:
     _instrument_z_for()
     cell = next(c for c in tests if _meta(c)["grade_id"] == grade_id)
     code = compile(_source(cell), f"<{grade_id}>", "exec")
-    _Budget.total, _Budget.calls = 0.0, 0
-    _run_once(ns, code, SEED_BASE - 1)
-    design = _Budget.total if _Budget.calls else None
-    failures, first = 0, ""
+    failures, first, design, counted = 0, "", 0.0, False
     start = time.perf_counter()
     for i in range(runs):
+        _Budget.total, _Budget.calls = 0.0, 0
         problem = _run_once(ns, code, SEED_BASE + i)
+        design, counted = max(design, _Budget.total), counted or _Budget.calls > 0
         if problem is not None:
             failures += 1
             first = first or f"seed {SEED_BASE + i}: {problem}"
-    return CellOutcome(assignment, grade_id, runs, failures, design, time.perf_counter() - start, first)
+    seconds = time.perf_counter() - start
+    return CellOutcome(assignment, grade_id, runs, failures, design if counted else None, seconds, first)
 
 
 def statistical_cells(assignment: str) -> list[str]:
