@@ -118,9 +118,7 @@ def chain_backward(dout: np.ndarray, cache: dict) -> tuple[list[np.ndarray], lis
     activations, Ws = cache["activations"], cache["weights"]
     d = _float_array(dout, "dout")
     if d.shape != activations[-1].shape:
-        raise ValueError(
-            f"dout must have the output's shape {activations[-1].shape}, got {d.shape}"
-        )
+        raise ValueError(f"dout must have the output's shape {activations[-1].shape}, got {d.shape}")
     dxs = [d]
     dWs = []
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -261,9 +259,7 @@ def first_overflow_depth(scale: float, dtype=np.float32) -> int:
             p = dt.type(p * factor)
             if np.isinf(p):
                 return depth
-    raise ValueError(
-        f"scale {scale!r} does not overflow {dt.name} within {_MAX_MULTIPLICATIONS} layers"
-    )
+    raise ValueError(f"scale {scale!r} does not overflow {dt.name} within {_MAX_MULTIPLICATIONS} layers")
 
 
 def chain_norms(

@@ -34,9 +34,7 @@ def _items(grads: object) -> tuple[list, list[np.ndarray]]:
         keys = list(range(len(grads)))
         values = list(grads)
     else:
-        raise TypeError(
-            f"grads must be a list, tuple or dict of arrays, got {type(grads).__name__}"
-        )
+        raise TypeError(f"grads must be a list, tuple or dict of arrays, got {type(grads).__name__}")
     arrays = []
     for key, value in zip(keys, values, strict=True):
         arr = np.asarray(value)

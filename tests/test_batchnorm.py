@@ -63,16 +63,12 @@ def test_running_stats_over_several_steps_and_eval():
     for step in range(7):
         x = rng.normal(step, 1.0 + step, (3 + step, D))
         bn(torch.from_numpy(x))
-        _, _, rm, rv = batchnorm_forward(
-            x, gamma, beta, rm, rv, training=True, momentum=0.3, eps=1e-3
-        )
+        _, _, rm, rv = batchnorm_forward(x, gamma, beta, rm, rv, training=True, momentum=0.3, eps=1e-3)
     np.testing.assert_allclose(rm, bn.running_mean.numpy(), rtol=1e-12)
     np.testing.assert_allclose(rv, bn.running_var.numpy(), rtol=1e-12)
     bn.eval()
     x = rng.normal(0, 3, (6, D))
-    out, _, rm2, rv2 = batchnorm_forward(
-        x, gamma, beta, rm, rv, training=False, momentum=0.3, eps=1e-3
-    )
+    out, _, rm2, rv2 = batchnorm_forward(x, gamma, beta, rm, rv, training=False, momentum=0.3, eps=1e-3)
     np.testing.assert_allclose(out, bn(torch.from_numpy(x)).detach().numpy(), rtol=1e-10)
     np.testing.assert_array_equal(rm2, rm)
     np.testing.assert_array_equal(rv2, rv)
