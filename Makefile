@@ -9,6 +9,8 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# Tests run two at a time (pytest -n 2), each with single-threaded BLAS: on 2 cores, two processes that
+# each start BLAS threads slow every small matrix product down several-fold.
 
 .PHONY: demo test lint format bench build sysdeps install clean
 
@@ -18,7 +20,7 @@ demo: install sysdeps
 test: install sysdeps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 install: $(STAMP)
 
