@@ -25,9 +25,9 @@ __all__ = [
 
 
 def _figure(size: tuple[float, float]):
-    from matplotlib.figure import Figure
+    from gradlib.figures import CourseFigure
 
-    return Figure(figsize=size, layout="constrained")
+    return CourseFigure(figsize=size, layout="constrained")
 
 
 def _check(stats: Sequence[LayerStats], sample: str) -> list[LayerStats]:

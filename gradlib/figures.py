@@ -2,26 +2,43 @@
 
 Every function returns a new :class:`matplotlib.figure.Figure` that is *not* registered with
 pyplot: nothing is shown, nothing needs closing, and it works under the Agg backend (the autograder).
-In a notebook, make the figure the last expression of a cell (or call ``display(fig)``) to show it;
-``fig.savefig(path)`` writes it to a file.
+The figures are :class:`CourseFigure`, which Jupyter shows as a PNG when it is the last expression of a
+cell (or passed to ``display``) whatever the matplotlib backend; ``fig.savefig(path)`` writes it to a file.
 
 Shapes: ``L`` layers, ``T`` training steps.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
 __all__ = [
+    "CourseFigure",
     "gradient_norms_vs_depth",
     "layer_histograms",
     "scale_depth_heatmap",
     "training_curves",
     "update_ratio_curves",
 ]
+
+
+class CourseFigure(Figure):
+    """A matplotlib Figure that a Jupyter cell displays as a PNG image.
+
+    A plain ``Figure`` created without pyplot has no rich representation, so a notebook shows only
+    ``<Figure size 600x380 with 1 Axes>`` unless ``%matplotlib inline`` was run. Used by every figure in
+    gradlib (lessons 01-07).
+    """
+
+    def _repr_png_(self) -> bytes:
+        """Render the figure as PNG bytes (IPython's display protocol)."""
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 def _series(values: object, name: str) -> dict[str, np.ndarray]:
@@ -73,7 +90,7 @@ def layer_histograms(
         raise ValueError(f"labels has {len(labels)} entries but values has {len(values)}")
     cols = min(max_cols, len(values))
     rows = -(-len(values) // cols)
-    fig = Figure(figsize=(2.6 * cols, 2.2 * rows), layout="constrained")
+    fig = CourseFigure(figsize=(2.6 * cols, 2.2 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, v, label in zip(axes, values, labels, strict=False):
         finite = v[np.isfinite(v)]
@@ -116,7 +133,7 @@ def gradient_norms_vs_depth(
         ValueError: if an entry is not a non-empty 1-D array.
     """
     series = _series(norms, "norms")
-    fig = Figure(figsize=(6, 3.8), layout="constrained")
+    fig = CourseFigure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     for label, v in series.items():
         shown = np.where(np.isfinite(v) & (v > 0), v, np.nan)
@@ -166,7 +183,7 @@ def scale_depth_heatmap(
     with np.errstate(divide="ignore", invalid="ignore"):
         logv = np.log10(np.abs(values))
     logv = np.ma.masked_invalid(logv)
-    fig = Figure(figsize=(1.2 + 0.55 * shape[1], 1.0 + 0.35 * shape[0]), layout="constrained")
+    fig = CourseFigure(figsize=(1.2 + 0.55 * shape[1], 1.0 + 0.35 * shape[0]), layout="constrained")
     ax = fig.subplots()
     cmap = _cmap_with_bad("RdBu_r")
     span = max(1.0, float(np.abs(logv).max())) if logv.count() else 1.0
@@ -223,7 +240,7 @@ def training_curves(histories: object, *, title: str | None = None) -> Figure:
     """
     runs = _histories(histories)
     single = len(runs) == 1
-    fig = Figure(figsize=(12 if single else 9, 3.6), layout="constrained")
+    fig = CourseFigure(figsize=(12 if single else 9, 3.6), layout="constrained")
     axes = fig.subplots(1, 3 if single else 2)
     for label, h in runs.items():
         axes[0].plot(_positive(_get(h, "loss")), label=label or None)
@@ -264,7 +281,7 @@ def update_ratio_curves(history: object, *, title: str | None = None) -> Figure:
         ValueError: if the history has no ``update_ratio`` record.
     """
     ratios = _get(history, "update_ratio")
-    fig = Figure(figsize=(6, 3.8), layout="constrained")
+    fig = CourseFigure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     for k in range(ratios.shape[1]):
         ax.plot(_positive(ratios[:, k]), label=f"W{k + 1}", color=_layer_color(k, ratios))

@@ -112,3 +112,13 @@ def test_bad_inputs():
         figures.gradient_norms_vs_depth(np.ones((2, 2)))
     with pytest.raises(ValueError, match="update_ratio"):
         figures.update_ratio_curves({"loss": np.ones(3)})
+
+
+def test_figures_display_as_png_in_jupyter():
+    """Does a gradlib figure carry a PNG representation, so a notebook cell shows it without %matplotlib?"""
+    from gradlib import diagnostic_figures
+
+    fig = figures.gradient_norms_vs_depth({"a": np.array([1.0, 0.5, 0.25])})
+    png = fig._repr_png_()
+    assert isinstance(fig, figures.CourseFigure) and png.startswith(b"\x89PNG")
+    assert diagnostic_figures._figure((2, 2))._repr_png_().startswith(b"\x89PNG")
