@@ -195,7 +195,10 @@ def check_activation(
     out = as_array(out, name=shown, shape=x.shape, hint="an activation returns an array of the input's shape")
     if np.isnan(out).any() and not np.isnan(expected).any():
         where = float(x[np.isnan(out)].ravel()[0])
-        raise CheckFailure(f"{shown} returned nan at x = {where:g}: the formula is not stable there")
+        raise CheckFailure(
+            f"{shown} is not numerically stable: it returned nan at x = {where:g} (an overflow such as "
+            "inf / inf or inf - inf). Never evaluate exp of a large positive number"
+        )
     with np.errstate(all="ignore"):
         mistake = match_mistake(out, _mistakes(name, x, param), rtol=1e-9)
     if mistake:
