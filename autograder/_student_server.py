@@ -245,8 +245,10 @@ def handle(sock, nested=False):
         if kind == "call":
             target, args, kwargs = msg[1], decode(msg[2], sock), decode(msg[3], sock)
             fn = _REFS.get(target) if isinstance(target, int) else NAMESPACE.get(target)
+            errstate = msg[4] if len(msg) > 4 and isinstance(msg[4], dict) else {}
             try:
-                value = fn(*args, **kwargs)
+                with np.errstate(**errstate):
+                    value = fn(*args, **kwargs)
                 reply = ("return", encode(value), _mutated(args, kwargs))
             except BaseException as exc:  # noqa: BLE001 - every student error goes back to the harness
                 if isinstance(exc, (SystemExit, KeyboardInterrupt)):

@@ -223,7 +223,10 @@ class StudentProcess:
         """Call a student function (name or reference); serve callbacks until it returns."""
         if self.proc is None:
             self.start()
-        self.send(("call", target, self._out(list(args)), self._out(kwargs)))
+        import numpy as np
+
+        # the caller's floating-point error handling (np.errstate) applies to the call, as in-process
+        self.send(("call", target, self._out(list(args)), self._out(kwargs), np.geterr()))
         while True:
             msg = self.recv()
             if msg[0] == "callback":
