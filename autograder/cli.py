@@ -118,8 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     p_demo.add_argument(
         "--per-student",
         type=int,
-        default=2,
-        help="assignments each student submits (default 2, keeping the demo under 5 min on 2 cores; 0: all)",
+        default=1,
+        help="assignments each student submits (default 1, keeping the demo under 5 min on 2 cores; 0: all)",
     )
     p_demo.set_defaults(func=_cmd_demo)
 

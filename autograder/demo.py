@@ -479,7 +479,7 @@ def run_demo(
     out: Path,
     *,
     workers: int | None = None,
-    per_student: int | None = 2,
+    per_student: int | None = 1,
     root: Path = build.REPO,
     console=None,
 ) -> int:
