@@ -99,6 +99,7 @@ def _execute(name: str, *, grading: bool) -> float:
             os.environ["NBGRADER_EXECUTION"] = env_before
 
 
+@pytest.mark.runtime
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_runs_interactively_within_limit(name):
     """Does the solution run top to bottom in <= 60 s without NBGRADER_EXECUTION?"""
@@ -106,6 +107,7 @@ def test_runs_interactively_within_limit(name):
     assert seconds <= INTERACTIVE_LIMIT_S, f"{name} took {seconds:.1f} s interactively"
 
 
+@pytest.mark.runtime
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_runs_under_grading_within_limit(name):
     """Does the solution run in <= 10 s with NBGRADER_EXECUTION set?"""
