@@ -7,13 +7,10 @@ stand-in for grading with nbgrader, which ``autograder selfcheck`` does for real
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
 from pathlib import Path
 
+import inprocess_grading
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 
@@ -30,45 +27,15 @@ CATALOG = REPO / "autograder" / "catalog" / LESSON
 
 
 def _header(path: Path) -> dict[str, str]:
-    meta = {}
-    for line in path.read_text().splitlines():
-        if not line.startswith("#"):
-            break
-        key, sep, value = line[1:].partition(":")
-        if sep and key.strip() in {"kind", "exercise", "mistake", "caught_by", "message"}:
-            meta[key.strip()] = value.strip()
-    return meta
+    return inprocess_grading.header(path)
 
 
 def _grade(replace: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Run setup, answer and test cells in one namespace; return test grade_id -> failure or None."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    ns: dict = {"__name__": "__main__"}
-    exec(code[0].source, ns)  # the setup cell
-    results = {}
-    for cell in code[1:]:
-        meta = cell.metadata.get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if meta.get("solution"):
-            exec((replace or {}).get(gid, cell.source), ns)
-        elif meta.get("grade"):
-            out, err = io.StringIO(), io.StringIO()
-            with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
-                warnings.simplefilter("always")
-                with contextlib.redirect_stderr(err):
-                    try:
-                        exec(cell.source, ns)
-                        results[gid] = None
-                    except Exception as exc:  # noqa: BLE001 - a failing test cell
-                        results[gid] = f"{type(exc).__name__}: {exc}"
-            if results[gid] is None and (caught or err.getvalue()):
-                results[gid] = f"stderr/warnings: {err.getvalue()} {[str(w.message) for w in caught]}"
-    return results
+    return inprocess_grading.grade(LESSON, replace)
 
 
 def _entries(kind: str) -> list[Path]:
-    return sorted(p for p in CATALOG.glob("*.py") if _header(p).get("kind") == kind)
+    return inprocess_grading.entries(LESSON, kind)
 
 
 def test_solution_passes_every_test_cell():
