@@ -114,8 +114,9 @@ def test_bad_inputs():
         figures.update_ratio_curves({"loss": np.ones(3)})
 
 
-def test_figures_display_as_png_in_jupyter():
+def test_figures_display_as_png_in_jupyter(monkeypatch):
     """Does a gradlib figure carry a PNG representation, so a notebook cell shows it without %matplotlib?"""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     from gradlib import diagnostic_figures
 
     fig = figures.gradient_norms_vs_depth({"a": np.array([1.0, 0.5, 0.25])})
