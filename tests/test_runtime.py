@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import collections
+import os
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -67,3 +70,21 @@ def test_skip_figures_is_a_no_op_interactively(monkeypatch):
     before = matplotlib.get_backend()
     runtime.skip_figures_under_grading()
     assert matplotlib.get_backend() == before
+
+
+def test_skip_figures_leaves_an_agg_pyplot_alone():
+    """Under grading with MPLBACKEND=Agg (the clean room), is pyplot's module state left untouched?
+
+    The clean room reports any change to a loaded module as tampering, so resolving pyplot's backend
+    there would flag every honest submission whose setup cell imports pyplot.
+    """
+    script = (
+        "import matplotlib.pyplot as plt\n"
+        "from gradlib import runtime\n"
+        "before = dict(vars(plt))\n"
+        "runtime.skip_figures_under_grading()\n"
+        "print([k for k, v in vars(plt).items() if before.get(k, object()) is not v])\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg", "NBGRADER_EXECUTION": "autograde"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
