@@ -13,11 +13,14 @@ then the clean-room re-check of :mod:`autograder.integrity` decides the points a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import importlib
 import json
 import logging
 import os
+import pkgutil
 import shutil
 import tempfile
 import threading
@@ -176,9 +179,25 @@ def init_worker(course: PreparedCourse, options: GradeOptions, work: str) -> Non
     own = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=work))
     shutil.copy(course.template_db, own / "gradebook.db")
     _WORKER.update(course=course, options=options, dir=own, db_url="sqlite:///" + str(own / "gradebook.db"))
-    import numpy  # noqa: F401 - warm imports shared by every job
+    _warm_imports()
 
+
+def _warm_imports() -> None:
+    """Import what the clean-room harness needs before it is forked from this worker, once per worker.
+
+    The harness runs the instructor's test cells, which import gradlib's checks and, for the torch
+    oracles, torch (~2 s); imported here, every fork starts with them loaded. Student code never runs
+    in this process.
+    """
+    import numpy  # noqa: F401
+
+    import gradlib.checks
     from autograder import integrity  # noqa: F401
+
+    for info in pkgutil.iter_modules(gradlib.checks.__path__):
+        importlib.import_module(f"gradlib.checks.{info.name}")
+    with contextlib.suppress(ImportError):
+        import torch  # noqa: F401
 
 
 def _short_tmp() -> Path:
