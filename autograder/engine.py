@@ -180,6 +180,36 @@ def init_worker(course: PreparedCourse, options: GradeOptions, work: str) -> Non
     shutil.copy(course.template_db, own / "gradebook.db")
     _WORKER.update(course=course, options=options, dir=own, db_url="sqlite:///" + str(own / "gradebook.db"))
     _warm_imports()
+    _start_zygote()
+
+
+def _start_zygote() -> None:
+    """Start this worker's clean-room zygote (only when bubblewrap isolates; see integrity.Zygote)."""
+    from autograder import integrity
+
+    options: GradeOptions = _WORKER["options"]
+    if integrity.ZYGOTE is not None or not (
+        options.clean_room and options.isolate and sandbox.bwrap_available()[0]
+    ):
+        return
+    policy = sandbox.SandboxPolicy(memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=True)
+    home = _WORKER["dir"] / "zygote"
+    home.mkdir(exist_ok=True)
+    zygote = integrity.Zygote(home, policy, _WORKER["dir"] / "zygote.log")
+    if zygote.alive:
+        integrity.ZYGOTE = zygote
+    else:
+        zygote.close()
+
+
+def _reset_zygote() -> None:
+    """After a job: clear the zygote's sandbox; replace the zygote if it died or stopped answering."""
+    from autograder import integrity
+
+    if integrity.ZYGOTE is not None and not integrity.ZYGOTE.reset():
+        integrity.ZYGOTE.close()
+        integrity.ZYGOTE = None
+        _start_zygote()
 
 
 def _warm_imports() -> None:
@@ -435,6 +465,7 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
     finally:
         if clean is not None:
             clean.cancel()
+            _reset_zygote()
         for path in (scratch, room):
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)

@@ -46,6 +46,7 @@ __all__ = [
     "Recheck",
     "StudentGone",
     "StudentProcess",
+    "Zygote",
     "finish_recheck",
     "recheck",
     "start_recheck",
@@ -132,6 +133,95 @@ class StudentGone(RuntimeError):
     """The student process ended, timed out or broke the protocol."""
 
 
+def _env(scratch: Path) -> dict[str, str]:
+    """The clean room's environment inside the sandbox."""
+    return {
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(scratch / "mpl"),
+        "IPYTHONDIR": str(scratch / "ipython"),
+        "NBGRADER_EXECUTION": "autograde",
+    }
+
+
+class Zygote:
+    """A sandboxed student server that has imported numpy, torch, IPython and gradlib once, and forks.
+
+    Starting Python and importing torch costs ~2 s of CPU per student process; a worker keeps one
+    zygote and each clean room is a fork of it. The zygote runs in one bubblewrap sandbox (no network,
+    read-only system, ``scratch`` its only writable directory) for all the worker's jobs, one at a time;
+    between two student processes, :meth:`reset` kills every other process in that sandbox and empties
+    ``scratch``, so nothing of one submission is left for the next. The zygote itself never runs student
+    code and is not dumpable (a student process cannot ptrace it). Used only when bubblewrap isolates
+    (``reset`` relies on the pid namespace); without it every student process is started fresh.
+    """
+
+    def __init__(self, scratch: Path, policy: sandbox.SandboxPolicy, log: Path, timeout: float = 120):
+        self.scratch = Path(scratch)
+        self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [sys.executable, "-I", str(SERVER), "--zygote", str(theirs.fileno())]
+        # no CPU limit on the zygote, which lives for the whole run; each student process sets its own
+        cmd = sandbox.command(
+            argv,
+            writable=[self.scratch],
+            readable=[SERVER],
+            policy=dataclasses.replace(policy, cpu_seconds=0),
+            env=_env(self.scratch),
+        )
+        with open(log, "ab") as fh:
+            self.process = subprocess.Popen(
+                cmd,
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=fh,
+            )
+        theirs.close()
+        self.ctrl.settimeout(timeout)
+        self.alive = self._reply() == b"ready"
+        self.ctrl.settimeout(30)
+
+    def _reply(self) -> bytes:
+        try:
+            return self.ctrl.recv(64)
+        except OSError:
+            return b""
+
+    def spawn(self, theirs: socket.socket, cpu_seconds: int) -> bool:
+        """Fork a student process serving ``theirs``; False when the zygote is gone."""
+        if not self.alive:
+            return False
+        try:
+            socket.send_fds(self.ctrl, [f"start {int(cpu_seconds or 0)}".encode()], [theirs.fileno()])
+        except OSError:
+            self.alive = False
+            return False
+        self.alive = self._reply() == b"started"
+        return self.alive
+
+    def reset(self) -> bool:
+        """Kill the student process and all it left behind, empty the scratch dir; False when gone."""
+        if not self.alive:
+            return False
+        try:
+            self.ctrl.send(b"reset")
+        except OSError:
+            self.alive = False
+            return False
+        self.alive = self._reply() == b"clean"
+        return self.alive
+
+    def close(self) -> None:
+        """Stop the zygote and its sandbox."""
+        self.alive = False
+        self.ctrl.close()
+        sandbox.kill_tree(self.process.pid)
+        self.process.wait()
+
+
+#: The worker's zygote (set by the grading engine); None: start every student process fresh.
+ZYGOTE: Zygote | None = None
+
+
 class StudentProcess:
     """The sandboxed student process of the clean room, (re)started on demand."""
 
@@ -150,22 +240,10 @@ class StudentProcess:
             raise StudentGone("the student's code ended the clean-room process too often")
         self.starts += 1
         mine, theirs = socket.socketpair()
-        argv = [sys.executable, "-I", str(SERVER), str(theirs.fileno())]
-        env = {
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.scratch / "mpl"),
-            "IPYTHONDIR": str(self.scratch / "ipython"),
-            "NBGRADER_EXECUTION": "autograde",
-        }
-        cmd = sandbox.command(argv, writable=[self.scratch], readable=[SERVER], policy=self.policy, env=env)
-        with open(self.scratch / "student.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
+        if ZYGOTE is not None and ZYGOTE.spawn(theirs, self.policy.cpu_seconds):
+            self.proc = ZYGOTE
+        else:
+            self.proc = self._popen(theirs)
         theirs.close()
         self.sock = mine
         self.sock.settimeout(self.timeout)
@@ -177,11 +255,28 @@ class StudentProcess:
             self.report = reply
         return reply
 
+    def _popen(self, theirs: socket.socket) -> subprocess.Popen:
+        """A fresh sandboxed ``python _student_server.py`` (when no zygote is running)."""
+        argv = [sys.executable, "-I", str(SERVER), str(theirs.fileno())]
+        cmd = sandbox.command(
+            argv, writable=[self.scratch], readable=[SERVER], policy=self.policy, env=_env(self.scratch)
+        )
+        with open(self.scratch / "student.log", "ab") as log:
+            return subprocess.Popen(
+                cmd,
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
     def stop(self) -> None:
         """Kill the process and everything it started."""
         if self.sock is not None:
             self.sock.close()
-        if self.proc is not None:
+        if isinstance(self.proc, Zygote):
+            self.proc.reset()
+        elif self.proc is not None:
             sandbox.kill_tree(self.proc.pid)
             self.proc.wait()
         self.proc = self.sock = None

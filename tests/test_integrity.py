@@ -91,7 +91,20 @@ def test_data_only_unpickler_accepts_data():
 
 
 @pytest.fixture
-def student(tmp_path):
+def zygote(tmp_path_factory, monkeypatch):
+    """A running clean-room zygote, installed as the one StudentProcess forks from."""
+    if not sandbox.bwrap_available()[0]:
+        pytest.skip("the zygote needs bubblewrap")
+    home = tmp_path_factory.mktemp("zygote")
+    z = integrity.Zygote(home, sandbox.SandboxPolicy(memory=2 * 1024**3), home.parent / f"{home.name}.log")
+    assert z.alive, (home.parent / f"{home.name}.log").read_text()
+    monkeypatch.setattr(integrity, "ZYGOTE", z)
+    yield z
+    z.close()
+
+
+@pytest.fixture(params=["fresh process", "forked from the zygote"])
+def student(request, tmp_path):
     """A live sandboxed student process with an honest, an in-place and a patching function."""
     cells = [
         (0, "import numpy as np"),
@@ -105,6 +118,8 @@ def student(tmp_path):
         (8, "def fwd(x, act):\n    return act.fn(x), (x, act, np.negative)"),
         (9, "def bwd(dout, cache):\n    x, act, neg = cache\n    return neg(dout * act.grad(x))"),
     ]
+    if request.param == "forked from the zygote":
+        request.getfixturevalue("zygote")
     policy = sandbox.SandboxPolicy(memory=1024**3, cpu_seconds=60)
     proc = integrity.StudentProcess(
         {"modules": ["numpy", "numpy.testing"], "cells": cells}, tmp_path, policy, 30
@@ -176,3 +191,76 @@ def test_server_file_imports_nothing_from_autograder():
         ).returncode
         == 0
     )
+
+
+def _probe(tmp_path, cells, name):
+    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+    try:
+        report = proc.start()
+        return report, integrity.Proxy(proc, name)()
+    finally:
+        proc.stop()
+
+
+LEAVE_TRACES = """
+subprocess.Popen(["sleep", "300"], start_new_session=True)
+with open(os.path.join(os.environ["HOME"], "answers.txt"), "w") as fh:
+    fh.write("42")
+"""
+
+LOOK_AROUND = """
+def seen():
+    mine = (1, os.getpid(), os.getppid())
+    others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in mine]
+    return sorted(os.listdir(os.environ["HOME"])), others
+"""
+
+PEEK = """
+def peek():
+    try:
+        with open(f"/proc/{os.getppid()}/mem", "rb"):
+            return "read"
+    except OSError as exc:
+        return type(exc).__name__
+"""
+
+
+def test_zygote_leaves_nothing_of_one_student_to_the_next(zygote, tmp_path):
+    """After one student's process, are its background processes dead and its files gone?"""
+    cells = [(0, "import os, subprocess"), (1, LEAVE_TRACES), (2, LOOK_AROUND)]
+    (_, _, tamper, errors), (files, _) = _probe(tmp_path, cells, "seen")
+    assert errors == [] and "started 1 background process(es)" in tamper and "answers.txt" in files
+    (_, _, tamper, _), (files, others) = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen")
+    assert "answers.txt" not in files and others == [] and tamper == []
+
+
+def test_zygote_memory_is_out_of_a_student_process_reach(zygote, tmp_path):
+    """Can a student process read its parent zygote's memory (ptrace rights)? It must not."""
+    _, outcome = _probe(tmp_path, [(0, "import os"), (1, PEEK)], "peek")
+    assert outcome == "PermissionError"
+
+
+def test_zygote_refuses_to_run_outside_a_pid_namespace():
+    """Started without bubblewrap, does the zygote exit instead of killing the host's processes?"""
+    done = subprocess.run(
+        [sys.executable, str(integrity.SERVER), "--zygote", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and "own pid namespace" in done.stderr
+
+
+def test_a_student_process_that_kills_the_zygote_only_costs_a_fresh_start(zygote, tmp_path):
+    """If student code kills the zygote, is its call failed, and does the next process start fresh?"""
+    cells = [
+        (0, "import os, signal, time"),
+        (1, "def strike():\n    os.kill(os.getppid(), signal.SIGKILL)\n    time.sleep(10)"),
+    ]
+    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+    try:
+        proc.start()
+        with pytest.raises(integrity.StudentGone):
+            integrity.Proxy(proc, "strike")()
+    finally:
+        proc.stop()
+    assert not zygote.alive
+    _, files = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen")
+    assert isinstance(files, tuple)
