@@ -324,11 +324,14 @@ def main(fd):
 ZYGOTE_PID = 0
 
 
-def _preload():
-    """Import what most jobs import, so each forked student process starts with it loaded."""
+def _preload(kind):
+    """Import what most jobs import, so each forked process starts with it loaded."""
     import pkgutil
 
-    for name in ("IPython.core.interactiveshell", "matplotlib", "torch", "gradlib"):
+    names = ["IPython.core.interactiveshell", "matplotlib", "torch", "gradlib"]
+    if kind == "kernel":
+        names = ["ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline", *names]
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 - an optional module may be missing
@@ -339,6 +342,19 @@ def _preload():
             importlib.import_module(info.name)
         except Exception:  # noqa: BLE001, S112
             continue
+
+
+def _kernel(spec):
+    """In a forked child: become the IPython kernel the grader asked for (``spec`` from the worker)."""
+    os.chdir(spec["cwd"])
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        sys.path.pop(0)
+    sys.argv = ["ipykernel_launcher", *spec["args"]]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance(argv=spec["args"])
 
 
 def _reset(home):
@@ -377,53 +393,60 @@ def _reset(home):
                 pass
 
 
-def zygote(ctrl_fd):
-    """Preload, then fork one student process per ``start`` request; ``reset`` clears up after one.
+def zygote(ctrl_fd, kind):
+    """Preload, then fork one child per request; ``reset`` clears up after a job.
 
     Runs as pid 2 of its own bubblewrap sandbox (never without one: ``reset`` kills every other process
-    it can see). Requests arrive on a SOCK_SEQPACKET socket: ``start CPU_SECONDS`` with the student
-    process's socket attached (SCM_RIGHTS), answered ``started``; ``reset``, answered ``clean``.
+    it can see). Requests arrive on a SOCK_SEQPACKET socket from the grading worker: ``student SECONDS``
+    with a clean-room socket attached (SCM_RIGHTS), or ``kernel {json spec}``, answered ``started`` (with
+    the child's pid for a kernel); ``reset``, answered ``clean``.
     """
     global ZYGOTE_PID
+    import json
     import resource
     import signal
 
     if os.getpid() > 3:
         raise SystemExit("the zygote must run in its own pid namespace")
     ctrl = socket.socket(fileno=ctrl_fd)
-    _preload()
-    try:  # not dumpable: a student process cannot ptrace this one or read its memory
+    _preload(kind)
+    try:  # not dumpable: a child cannot ptrace this process or read its memory
         import ctypes
 
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
         pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel, never zombies
     home = os.environ["HOME"]
     ctrl.send(b"ready")
     while True:
         try:
-            msg, fds, _, _ = socket.recv_fds(ctrl, 256, 1)
+            msg, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 1)
         except OSError:
             break
         if not msg:
             break
-        words = msg.decode().split()
-        if words[:1] == ["start"] and len(fds) == 1:
+        word, _, rest = msg.decode().partition(" ")
+        if word in ("student", "kernel") and (len(fds) == 1) == (word == "student"):
+            spec = json.loads(rest) if word == "kernel" else {"cpu": int(rest or 0)}
             pid = os.fork()
             if pid == 0:
                 ZYGOTE_PID = os.getppid()
                 ctrl.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                seconds = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
-                if seconds:
-                    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+                if spec.get("cpu"):
+                    resource.setrlimit(resource.RLIMIT_CPU, (spec["cpu"], spec["cpu"]))
                 try:
-                    main(fds[0])
+                    if word == "student":
+                        main(fds[0])
+                    else:
+                        _kernel(spec)
                 finally:
                     os._exit(1)
-            os.close(fds[0])
-            ctrl.send(b"started")
-        elif words == ["reset"]:
+            for fd in fds:
+                os.close(fd)
+            ctrl.send(b"started %d" % pid if word == "kernel" else b"started")
+        elif word == "reset":
             for fd in fds:
                 os.close(fd)
             _reset(home)
@@ -437,6 +460,6 @@ def zygote(ctrl_fd):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--zygote":
-        zygote(int(sys.argv[2]))
+        zygote(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "student")
     else:
         main(int(sys.argv[1]))

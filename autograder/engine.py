@@ -180,36 +180,48 @@ def init_worker(course: PreparedCourse, options: GradeOptions, work: str) -> Non
     shutil.copy(course.template_db, own / "gradebook.db")
     _WORKER.update(course=course, options=options, dir=own, db_url="sqlite:///" + str(own / "gradebook.db"))
     _warm_imports()
-    _start_zygote()
+    _start_zygotes()
 
 
-def _start_zygote() -> None:
-    """Start this worker's clean-room zygote (only when bubblewrap isolates; see integrity.Zygote)."""
+def _start_zygotes() -> None:
+    """Start this worker's two fork servers, for kernels and clean rooms (see :class:`sandbox.Zygote`).
+
+    Only when bubblewrap isolates; otherwise every kernel and clean room is a fresh process.
+    """
     from autograder import integrity
 
     options: GradeOptions = _WORKER["options"]
-    if integrity.ZYGOTE is not None or not (
-        options.clean_room and options.isolate and sandbox.bwrap_available()[0]
-    ):
+    if not (options.isolate and sandbox.bwrap_available()[0]):
         return
     policy = sandbox.SandboxPolicy(memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=True)
-    home = _WORKER["dir"] / "zygote"
-    home.mkdir(exist_ok=True)
-    zygote = integrity.Zygote(home, policy, _WORKER["dir"] / "zygote.log")
+    if sandbox.KERNEL_ZYGOTE is None:
+        root = _short_tmp()  # kernels' socket paths live under it: keep it short
+        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
+        sandbox.KERNEL_ZYGOTE = _zygote(root, policy, "kernel", env)
+    if options.clean_room and integrity.ZYGOTE is None:
+        home = _WORKER["dir"] / "clean-room"
+        home.mkdir(exist_ok=True)
+        integrity.ZYGOTE = _zygote(home, policy, "student", integrity.clean_room_env(home))
+
+
+def _zygote(root: Path, policy: sandbox.SandboxPolicy, kind: str, env: dict) -> sandbox.Zygote | None:
+    zygote = sandbox.Zygote(root, policy, _WORKER["dir"] / f"zygote-{kind}.log", kind=kind, env=env)
     if zygote.alive:
-        integrity.ZYGOTE = zygote
-    else:
-        zygote.close()
+        return zygote
+    zygote.close()
+    return None
 
 
-def _reset_zygote() -> None:
-    """After a job: clear the zygote's sandbox; replace the zygote if it died or stopped answering."""
+def _reset_zygotes() -> None:
+    """After a notebook: clear both zygotes' sandboxes; replace a zygote that died or stopped answering."""
     from autograder import integrity
 
-    if integrity.ZYGOTE is not None and not integrity.ZYGOTE.reset():
-        integrity.ZYGOTE.close()
-        integrity.ZYGOTE = None
-        _start_zygote()
+    for owner, name in ((sandbox, "KERNEL_ZYGOTE"), (integrity, "ZYGOTE")):
+        zygote = getattr(owner, name)
+        if zygote is not None and not zygote.reset():
+            zygote.close()
+            setattr(owner, name, None)
+    _start_zygotes()
 
 
 def _warm_imports() -> None:
@@ -414,7 +426,9 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
     from autograder import integrity
 
     start = time.perf_counter()
-    scratch = _short_tmp()
+    # the kernel's scratch (sockets, HOME, the notebook copy) must lie inside the kernel zygote's sandbox
+    zygote = sandbox.KERNEL_ZYGOTE
+    scratch = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.scratch)) if zygote else _short_tmp()
     clean = room = None
     try:
         nbdir = scratch / "nb"
@@ -465,7 +479,7 @@ def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) 
     finally:
         if clean is not None:
             clean.cancel()
-            _reset_zygote()
+        _reset_zygotes()
         for path in (scratch, room):
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)

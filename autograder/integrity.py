@@ -46,7 +46,6 @@ __all__ = [
     "Recheck",
     "StudentGone",
     "StudentProcess",
-    "Zygote",
     "finish_recheck",
     "recheck",
     "start_recheck",
@@ -99,7 +98,7 @@ def static_flags(submitted, release, raw_ids: list | None = None) -> list[str]:
     return flags
 
 
-SERVER = Path(__file__).with_name("_student_server.py")
+SERVER = sandbox.SERVER
 _RESTARTS = 2
 
 _ALLOWED = {
@@ -133,7 +132,7 @@ class StudentGone(RuntimeError):
     """The student process ended, timed out or broke the protocol."""
 
 
-def _env(scratch: Path) -> dict[str, str]:
+def clean_room_env(scratch: Path) -> dict[str, str]:
     """The clean room's environment inside the sandbox."""
     return {
         "MPLBACKEND": "Agg",
@@ -143,83 +142,8 @@ def _env(scratch: Path) -> dict[str, str]:
     }
 
 
-class Zygote:
-    """A sandboxed student server that has imported numpy, torch, IPython and gradlib once, and forks.
-
-    Starting Python and importing torch costs ~2 s of CPU per student process; a worker keeps one
-    zygote and each clean room is a fork of it. The zygote runs in one bubblewrap sandbox (no network,
-    read-only system, ``scratch`` its only writable directory) for all the worker's jobs, one at a time;
-    between two student processes, :meth:`reset` kills every other process in that sandbox and empties
-    ``scratch``, so nothing of one submission is left for the next. The zygote itself never runs student
-    code and is not dumpable (a student process cannot ptrace it). Used only when bubblewrap isolates
-    (``reset`` relies on the pid namespace); without it every student process is started fresh.
-    """
-
-    def __init__(self, scratch: Path, policy: sandbox.SandboxPolicy, log: Path, timeout: float = 120):
-        self.scratch = Path(scratch)
-        self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [sys.executable, "-I", str(SERVER), "--zygote", str(theirs.fileno())]
-        # no CPU limit on the zygote, which lives for the whole run; each student process sets its own
-        cmd = sandbox.command(
-            argv,
-            writable=[self.scratch],
-            readable=[SERVER],
-            policy=dataclasses.replace(policy, cpu_seconds=0),
-            env=_env(self.scratch),
-        )
-        with open(log, "ab") as fh:
-            self.process = subprocess.Popen(
-                cmd,
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=fh,
-            )
-        theirs.close()
-        self.ctrl.settimeout(timeout)
-        self.alive = self._reply() == b"ready"
-        self.ctrl.settimeout(30)
-
-    def _reply(self) -> bytes:
-        try:
-            return self.ctrl.recv(64)
-        except OSError:
-            return b""
-
-    def spawn(self, theirs: socket.socket, cpu_seconds: int) -> bool:
-        """Fork a student process serving ``theirs``; False when the zygote is gone."""
-        if not self.alive:
-            return False
-        try:
-            socket.send_fds(self.ctrl, [f"start {int(cpu_seconds or 0)}".encode()], [theirs.fileno()])
-        except OSError:
-            self.alive = False
-            return False
-        self.alive = self._reply() == b"started"
-        return self.alive
-
-    def reset(self) -> bool:
-        """Kill the student process and all it left behind, empty the scratch dir; False when gone."""
-        if not self.alive:
-            return False
-        try:
-            self.ctrl.send(b"reset")
-        except OSError:
-            self.alive = False
-            return False
-        self.alive = self._reply() == b"clean"
-        return self.alive
-
-    def close(self) -> None:
-        """Stop the zygote and its sandbox."""
-        self.alive = False
-        self.ctrl.close()
-        sandbox.kill_tree(self.process.pid)
-        self.process.wait()
-
-
 #: The worker's zygote (set by the grading engine); None: start every student process fresh.
-ZYGOTE: Zygote | None = None
+ZYGOTE: sandbox.Zygote | None = None
 
 
 class StudentProcess:
@@ -240,7 +164,7 @@ class StudentProcess:
             raise StudentGone("the student's code ended the clean-room process too often")
         self.starts += 1
         mine, theirs = socket.socketpair()
-        if ZYGOTE is not None and ZYGOTE.spawn(theirs, self.policy.cpu_seconds):
+        if ZYGOTE is not None and ZYGOTE.spawn_student(theirs, self.policy.cpu_seconds):
             self.proc = ZYGOTE
         else:
             self.proc = self._popen(theirs)
@@ -259,7 +183,11 @@ class StudentProcess:
         """A fresh sandboxed ``python _student_server.py`` (when no zygote is running)."""
         argv = [sys.executable, "-I", str(SERVER), str(theirs.fileno())]
         cmd = sandbox.command(
-            argv, writable=[self.scratch], readable=[SERVER], policy=self.policy, env=_env(self.scratch)
+            argv,
+            writable=[self.scratch],
+            readable=[SERVER],
+            policy=self.policy,
+            env=clean_room_env(self.scratch),
         )
         with open(self.scratch / "student.log", "ab") as log:
             return subprocess.Popen(
@@ -274,7 +202,7 @@ class StudentProcess:
         """Kill the process and everything it started."""
         if self.sock is not None:
             self.sock.close()
-        if isinstance(self.proc, Zygote):
+        if isinstance(self.proc, sandbox.Zygote):
             self.proc.reset()
         elif self.proc is not None:
             sandbox.kill_tree(self.proc.pid)

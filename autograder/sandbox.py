@@ -21,14 +21,18 @@ a network cannot be reached over TCP; this also removes the TCP port clashes of 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -36,8 +40,10 @@ from traitlets import Bool, Integer, List, Unicode
 
 __all__ = [
     "GIB",
+    "ForkedProcess",
     "SandboxPolicy",
     "SandboxedKernelManager",
+    "Zygote",
     "bwrap_available",
     "command",
     "describe",
@@ -47,6 +53,8 @@ __all__ = [
 ]
 
 GIB = 1024**3
+#: The program the zygotes and clean-room processes run (the only autograder file a sandbox can see).
+SERVER = Path(__file__).with_name("_student_server.py")
 
 #: Environment variables passed into the sandbox (everything else is cleared: no tokens, no DB URLs).
 _ENV_KEEP = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS")
@@ -199,6 +207,147 @@ def kill_tree(pid: int) -> None:
             pass
 
 
+class Zygote:
+    """A sandboxed fork server: Python with ipykernel, numpy, torch and gradlib imported once.
+
+    Starting Python and importing torch cost ~2 s of CPU per process. A grading worker keeps two
+    zygotes, one forking the notebook kernels and one the clean-room student processes, each in its own
+    bubblewrap sandbox (:func:`command`: no network, read-only system, ``scratch`` its only writable
+    directory) for all the worker's jobs, one job at a time. After each job :meth:`reset` kills every
+    other process in that sandbox, and the scratch dir is emptied, so nothing of one submission is left
+    for the next. The zygote never runs student code and is not dumpable (its children cannot ptrace it
+    or read its memory). Used only when bubblewrap isolates: ``reset`` relies on the pid namespace.
+    If student code kills a zygote, that student's process dies with it; the next start falls back to a
+    fresh process and the worker starts a new zygote.
+    """
+
+    def __init__(
+        self, scratch: Path, policy: SandboxPolicy, log: Path, *, kind: str, env: dict, timeout: float = 120
+    ):
+        self.scratch, self.kind = Path(scratch), kind
+        self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        argv = [sys.executable, "-I", str(SERVER), "--zygote", str(theirs.fileno()), kind]
+        # no CPU limit on the zygote, which lives for the whole run; each child sets its own
+        cmd = command(
+            argv, writable=[self.scratch], readable=[SERVER], policy=replace(policy, cpu_seconds=0), env=env
+        )
+        with open(log, "ab") as fh:
+            self.process = subprocess.Popen(
+                cmd,
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=fh,
+            )
+        theirs.close()
+        self.ctrl.settimeout(timeout)
+        self.alive = self._reply() == b"ready"
+        self.ctrl.settimeout(30)
+
+    def _reply(self) -> bytes:
+        try:
+            return self.ctrl.recv(256)
+        except OSError:
+            return b""
+
+    def _request(self, message: bytes, fds: list[int] = ()) -> bytes:
+        if not self.alive:
+            return b""
+        try:
+            socket.send_fds(self.ctrl, [message], list(fds))
+        except OSError:
+            self.alive = False
+            return b""
+        reply = self._reply()
+        self.alive = bool(reply)
+        return reply
+
+    def spawn_student(self, theirs: socket.socket, cpu_seconds: int) -> bool:
+        """Fork a clean-room student process serving ``theirs``; False when the zygote is gone."""
+        return self._request(f"student {int(cpu_seconds or 0)}".encode(), [theirs.fileno()]) == b"started"
+
+    def spawn_kernel(self, argv: list[str], cwd: str, env: dict, cpu_seconds: int) -> ForkedProcess | None:
+        """Fork an IPython kernel (``argv``: the ``python -m ipykernel_launcher -f ...`` command)."""
+        args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else []
+        spec = {"args": args, "cwd": cwd, "env": env, "cpu": int(cpu_seconds or 0)}
+        reply = self._request(b"kernel " + json.dumps(spec).encode())
+        if not reply.startswith(b"started "):
+            return None
+        inner = int(reply.split()[1])
+        for pid in descendants(self.process.pid):
+            if _namespace_pid(pid) == inner:
+                return ForkedProcess(pid)
+        return None
+
+    def reset(self) -> bool:
+        """Kill every process in the sandbox but the zygote; False when the zygote is gone."""
+        return self._request(b"reset") == b"clean"
+
+    def strays(self) -> int:
+        """Processes in the sandbox besides bubblewrap's two and the zygote (a live kernel counts)."""
+        return max(0, len(descendants(self.process.pid)) - 2)
+
+    def close(self) -> None:
+        """Stop the zygote and its sandbox."""
+        self.alive = False
+        self.ctrl.close()
+        kill_tree(self.process.pid)
+        self.process.wait()
+
+
+def _namespace_pid(pid: int) -> int | None:
+    """``pid``'s id inside its innermost pid namespace (the last NSpid field of /proc/PID/status)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class ForkedProcess:
+    """The :class:`subprocess.Popen` surface jupyter_client uses, for a kernel forked by a zygote.
+
+    The kernel is the zygote's child, so it cannot be waited for here: it has exited once its /proc
+    entry is gone or a zombie.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:  # noqa: D102 - as Popen.poll
+        if self.returncode is None:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                state = "gone"
+            if state in ("Z", "X", "gone"):
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:  # noqa: D102 - as Popen.wait
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:  # noqa: D102 - as Popen.send_signal
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def kill(self) -> None:  # noqa: D102 - as Popen.kill
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:  # noqa: D102 - as Popen.terminate
+        self.send_signal(signal.SIGTERM)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs under :func:`command` and listens on Unix sockets.
 
@@ -230,13 +379,37 @@ class SandboxedKernelManager(AsyncKernelManager):
         return spec
 
     def format_kernel_cmd(self, extra_arguments=None):  # noqa: D102 - wraps the base command
-        argv = super().format_kernel_cmd(extra_arguments)
-        policy = SandboxPolicy(memory=self.memory, cpu_seconds=self.cpu_seconds, isolate=self.isolate)
-        env = dict(item.split("=", 1) for item in self.extra_env)
-        dirs = [self.scratch] + ([self.notebook_dir] if self.notebook_dir else [])
-        return command(argv, writable=dirs, policy=policy, cwd=self.notebook_dir or self.scratch, env=env)
+        self._inner_argv = super().format_kernel_cmd(extra_arguments)
+        return command(
+            self._inner_argv,
+            writable=self._dirs(),
+            policy=self._policy(),
+            cwd=self._cwd(),
+            env=self._extra_env(),
+        )
+
+    def _policy(self) -> SandboxPolicy:
+        return SandboxPolicy(memory=self.memory, cpu_seconds=self.cpu_seconds, isolate=self.isolate)
+
+    def _dirs(self) -> list[str]:
+        return [self.scratch] + ([self.notebook_dir] if self.notebook_dir else [])
+
+    def _cwd(self) -> str:
+        return self.notebook_dir or self.scratch
+
+    def _extra_env(self) -> dict[str, str]:
+        return dict(item.split("=", 1) for item in self.extra_env)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        zygote = KERNEL_ZYGOTE
+        if zygote is not None and all(Path(d).is_relative_to(zygote.scratch) for d in self._dirs()):
+            env = _env({"HOME": self.scratch, "TMPDIR": self.scratch, **self._extra_env()})
+            process = zygote.spawn_kernel(self._inner_argv, self._cwd(), env, self.cpu_seconds)
+            if process is not None:
+                self.provisioner.process, self.provisioner.pid = process, process.pid
+                self.provisioner.pgid, self.provisioner.cwd = None, self._cwd()
+                self._reconcile_connection_info(self.provisioner.connection_info)
+                return
         # The kernel's own chatter goes to a log in its scratch dir, not the grader's terminal.
         kw["stdout"] = subprocess.DEVNULL
         kw["stderr"] = open(Path(self.scratch) / "kernel.log", "ab")  # noqa: SIM115 - closed with the process
@@ -253,9 +426,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         process = getattr(self.provisioner, "process", None)
         if process is None or process.poll() is not None:
             return
+        if isinstance(process, ForkedProcess) and KERNEL_ZYGOTE is not None:
+            # bwrap -> its pid 1 -> the zygote -> the kernel; anything else was left behind.
+            STRAY_PROCESSES[self.scratch] = max(0, KERNEL_ZYGOTE.strays() - 1)
+            return
         # bwrap -> its pid 1 -> the kernel; anything else is a process the kernel left behind.
         STRAY_PROCESSES[self.scratch] = max(0, len(descendants(process.pid)) - 2)
 
 
 #: scratch dir -> processes left running in the kernel's sandbox when it was shut down.
 STRAY_PROCESSES: dict[str, int] = {}
+
+#: The worker's kernel zygote (set by the grading engine); None: every kernel is a fresh process.
+KERNEL_ZYGOTE: Zygote | None = None

@@ -96,7 +96,8 @@ def zygote(tmp_path_factory, monkeypatch):
     if not sandbox.bwrap_available()[0]:
         pytest.skip("the zygote needs bubblewrap")
     home = tmp_path_factory.mktemp("zygote")
-    z = integrity.Zygote(home, sandbox.SandboxPolicy(memory=2 * 1024**3), home.parent / f"{home.name}.log")
+    policy, log = sandbox.SandboxPolicy(memory=2 * 1024**3), home.parent / f"{home.name}.log"
+    z = sandbox.Zygote(home, policy, log, kind="student", env=integrity.clean_room_env(home))
     assert z.alive, (home.parent / f"{home.name}.log").read_text()
     monkeypatch.setattr(integrity, "ZYGOTE", z)
     yield z
