@@ -93,21 +93,33 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+
+
 def _role(pid: int, main: int) -> str:
-    """main, worker (spawned by main), kernel, clean-room student process, or "" (helpers, bwrap)."""
+    """main, worker, harness, kernel, clean-room process, their zygotes, or "" (helpers, bwrap).
+
+    A forked kernel or clean-room process has its zygote's command line; it is told apart by its parent.
+    Its resident memory includes the pages it still shares with the zygote.
+    """
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        cmd = _cmdline(pid)
         ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        parent = _cmdline(ppid)
     except (OSError, ValueError):
         return ""
     if pid == main:
         return "main"
     if cmd.startswith(("bwrap", "/usr/bin/bwrap", "prlimit")):
         return ""
+    if "--zygote" in cmd:
+        kind = "kernel" if cmd.rstrip().endswith("kernel") else "clean-room process"
+        return kind if "--zygote" in parent else f"{kind} zygote"
     if "ipykernel" in cmd:
         return "kernel"
     if "_student_server" in cmd:
-        return "clean-room student process"
+        return "clean-room process"
     if "spawn_main" in cmd:
         return "worker" if ppid == main else "harness"
     return ""
@@ -229,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         count, worker = ag_mem.peak("worker")
         print(f"{'peak memory per worker':28} {'-':>20} {_mib(worker):>18}  ({count} workers)")
         print(f"{'peak memory per kernel':28} {_mib(nb_kernel):>20} {_mib(ag_mem.peak('kernel')[1]):>18}")
-        clean = ag_mem.peak("clean-room student process")
-        if clean[0]:
-            print(f"{'peak memory, clean room':28} {'-':>20} {_mib(clean[1]):>18}")
+        for role in ("clean-room process", "kernel zygote", "clean-room zygote"):
+            count, peak = ag_mem.peak(role)
+            if count:
+                print(f"{'peak memory, ' + role:28} {'-':>20} {_mib(peak):>18}")
         print(f"\nthroughput ratio (autograder / nbgrader): {nb_seconds / ag_seconds:.2f}x  (target >= 2.5x)")
         print(f"autograder statuses: {statuses}")
         print(f"scores that differ between the two: {len(differ)} of {len(ours)}")

@@ -132,3 +132,43 @@ def test_parse_bytes_rejects(text):
     """Is a nonsense memory size refused with a message naming it?"""
     with pytest.raises(ValueError, match=repr(text).replace("-", r"\-")):
         sandbox.parse_bytes(text)
+
+
+KERNEL_PROBE = """
+import os, socket, sys
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    net = "network"
+except OSError:
+    net = "no network"
+print("torch" in sys.modules, os.getcwd() == NBDIR, net, os.environ["NBGRADER_EXECUTION"])
+"""
+
+
+@needs_bwrap
+def test_kernel_forked_from_the_zygote(tmp_path, monkeypatch):
+    """Is a grading kernel forked from the preloaded zygote, sandboxed, and is nothing left after reset?"""
+    import tempfile
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = Path(tempfile.mkdtemp(prefix="zt-", dir="/tmp"))  # kernel socket paths must stay short
+    env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    zygote = sandbox.Zygote(root, sandbox.SandboxPolicy(), tmp_path / "zygote.log", kind="kernel", env=env)
+    try:
+        assert zygote.alive, (tmp_path / "zygote.log").read_text()
+        monkeypatch.setattr(sandbox, "KERNEL_ZYGOTE", zygote)
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        scratch = Path(tempfile.mkdtemp(dir=root))
+        (scratch / "nb").mkdir()
+        km = sandbox.SandboxedKernelManager(scratch=str(scratch), notebook_dir=str(scratch / "nb"))
+        source = f"NBDIR = {str(scratch / 'nb')!r}\n" + KERNEL_PROBE
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        NotebookClient(nb, km=km, timeout=60).execute()
+        assert nb.cells[0].outputs[0]["text"].split() == ["True", "True", "no", "network", "autograde"]
+        assert zygote.reset() and zygote.strays() == 0 and not any(root.iterdir())
+    finally:
+        zygote.close()
+        subprocess.run(["rm", "-rf", str(root)], check=False)
