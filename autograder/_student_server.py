@@ -6,6 +6,10 @@ and threads), then serves calls to the student's functions over the socket ``FD`
 are length-prefixed pickles. Values going back are plain data or references to callables; the harness
 never unpickles anything else. This file must not import anything from the ``autograder`` package (it is
 the only file of it the sandbox can see).
+
+Run as ``python -I _student_server.py --zygote FD KIND`` it is a grading worker's fork server
+(:class:`autograder.sandbox.Zygote`): it imports ipykernel (KIND ``kernel``), IPython, numpy, torch and
+gradlib once, then forks a kernel or a clean-room student process per request (see :func:`zygote`).
 """
 
 import builtins
@@ -330,7 +334,7 @@ def _preload(kind):
 
     names = ["IPython.core.interactiveshell", "matplotlib", "torch", "gradlib"]
     if kind == "kernel":
-        names = ["ipykernel.kernelapp", "ipykernel.ipkernel", "matplotlib_inline.backend_inline", *names]
+        names = ["ipykernel.kernelapp", "ipykernel.ipkernel", *names]
     for name in names:
         try:
             importlib.import_module(name)

@@ -19,6 +19,7 @@ import functools
 import importlib
 import json
 import logging
+import multiprocessing.util
 import os
 import pkgutil
 import shutil
@@ -195,7 +196,16 @@ def _start_zygotes() -> None:
         return
     policy = sandbox.SandboxPolicy(memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=True)
     if sandbox.KERNEL_ZYGOTE is None:
-        root = _short_tmp()  # kernels' socket paths live under it: keep it short
+        if "kernel_root" not in _WORKER:  # kernels' socket paths live under it: keep it short
+            _WORKER["kernel_root"] = _short_tmp()
+            multiprocessing.util.Finalize(
+                None,
+                shutil.rmtree,
+                args=(_WORKER["kernel_root"],),
+                kwargs={"ignore_errors": True},
+                exitpriority=1,
+            )
+        root = _WORKER["kernel_root"]
         env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
         sandbox.KERNEL_ZYGOTE = _zygote(root, policy, "kernel", env)
     if options.clean_room and integrity.ZYGOTE is None:

@@ -4,7 +4,8 @@ Two parts:
 
 * :func:`static_flags` compares the submitted notebook with the release: deleted or edited locked cells
   (nbgrader restores them), changed points or nbgrader metadata, duplicated cell ids.
-* :func:`recheck` re-runs every test cell across a process boundary. A sandboxed *student process* runs
+* :func:`recheck` re-runs every test cell across a process boundary. A sandboxed *student process*
+  (forked from the worker's clean-room :class:`~autograder.sandbox.Zygote` when there is one) runs
   the setup cell, the answer cells and any cell the student added or changed, then serves calls to the
   student's functions. The *harness process* (a fork of the worker, never touched by student code) runs
   each test cell from the gradebook's copy in a fresh namespace where the student's functions are

@@ -94,7 +94,11 @@ def _vm_hwm(pid: int) -> int:
 
 
 def _cmdline(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    """The command line of ``pid``; "" when it cannot be read (gone, or another namespace's bwrap)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _role(pid: int, main: int) -> str:
@@ -104,11 +108,10 @@ def _role(pid: int, main: int) -> str:
     Its resident memory includes the pages it still shares with the zygote.
     """
     try:
-        cmd = _cmdline(pid)
         ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        parent = _cmdline(ppid)
     except (OSError, ValueError):
         return ""
+    cmd, parent = _cmdline(pid), _cmdline(ppid)
     if pid == main:
         return "main"
     if cmd.startswith(("bwrap", "/usr/bin/bwrap", "prlimit")):
