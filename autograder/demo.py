@@ -445,10 +445,11 @@ def _prepare_out(out: Path) -> None:
 
 
 def _grade(submissions: Path, out: Path, plan: dict[str, list[str]], options, console) -> list:
-    """Grade with the engine: in one run, or one run per assignment when students submit a subset.
+    """Grade with the engine in one run; keep the rows of the assignments each student was scheduled for.
 
-    Per-assignment runs share one gradebook and keep the engine from adding "nothing submitted" rows
-    for the assignments a simulated student was never scheduled to submit.
+    The engine adds a "nothing submitted" row for every assignment a student did not hand in; a simulated
+    student submits only the assignments of its plan, so the other rows are dropped (the gradebook holds
+    no submission for them either).
     """
     from dataclasses import replace
 
@@ -456,19 +457,21 @@ def _grade(submissions: Path, out: Path, plan: dict[str, list[str]], options, co
     from autograder.results import save_results
 
     names = sorted({a for picks in plan.values() for a in picks})
-    full = all(len(p) == len(names) for p in plan.values())
-    groups = [names] if full else [[a] for a in names]
     total = sum(len(p) for p in plan.values())
-    options = replace(options, db_url=options.db_url or "sqlite:///" + str(out / "gradebook.db"))
-    results: list = []
+    options = replace(
+        options, db_url=options.db_url or "sqlite:///" + str(out / "gradebook.db"), assignments=names
+    )
     with report.GradingProgress(total=total, console=console) as progress:
-        for group in groups:
-            offset = len(results)
+        scheduled = 0
 
-            def step(result, done, _total, offset=offset):
-                progress(result, offset + done, total)
+        def step(result, _done, _total):
+            nonlocal scheduled
+            if result.assignment in plan.get(result.student_id, names):
+                scheduled += 1
+                progress(result, scheduled, total)
 
-            results += engine.grade(submissions, out, replace(options, assignments=group), progress=step)
+        results = engine.grade(submissions, out, options, progress=step)
+    results = [r for r in results if r.assignment in plan.get(r.student_id, names)]
     results.sort(key=lambda r: (r.student_id, r.assignment))
     engine.write_csv(results, out / "grades.csv")
     save_results(results, out / "results.json")

@@ -135,3 +135,32 @@ def test_schedule_mixes_personas_over_every_assignment():
     broken = [s for s in students if s.persona.startswith("broken") and "os._exit" not in s.persona]
     assert all(plan[s.student_id] == names for s in broken)
     assert demo.schedule(students, names, None) == {s.student_id: names for s in students}
+
+
+@pytest.mark.nbgrader
+def test_one_grading_run_keeps_only_the_scheduled_rows(kits, tmp_path):
+    """Graded in one engine run, does the demo keep each student's scheduled assignments and no other?"""
+    import io
+
+    from rich.console import Console
+
+    from autograder import engine
+
+    by_name = {k.assignment: k for k in kits}
+    plan = {"a": ["01-backprop"], "b": ["06-residual"]}
+    for student, names in plan.items():
+        for name in names:
+            folder = tmp_path / "submissions" / student / name
+            folder.mkdir(parents=True)
+            for filename, raw in demo.correct(by_name[name], 0).items():
+                (folder / filename).write_bytes(raw)
+    out = tmp_path / "out"
+    out.mkdir()
+    options = engine.GradeOptions(workers=1)
+    results = demo._grade(tmp_path / "submissions", out, plan, options, Console(file=io.StringIO()))
+    assert [(r.student_id, r.assignment, r.status) for r in results] == [
+        ("a", "01-backprop", "graded"),
+        ("b", "06-residual", "graded"),
+    ]
+    assert [r.score == r.max_score for r in results] == [True, True]
+    assert (out / "grades.csv").read_text().count("\n") == 3
