@@ -12,7 +12,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from autograder_fixtures import ASSIGNMENT, MAX_SCORE, toy_course, write_class  # noqa: F401
+from autograder_fixtures import (  # noqa: F401
+    ASSIGNMENT,
+    DOUBLE,
+    MAX_SCORE,
+    WRONG_DOUBLE,
+    student_notebook,
+    toy_course,
+    write_class,
+    write_nbgrader_layout,
+)
 
 from autograder import engine
 from autograder.results import CSV_COLUMNS, load_results
@@ -187,3 +196,24 @@ def test_single_worker_zip_cli_gives_same_rows(graded, toy_course, tmp_path):  #
     assert _rows(out / "grades.csv") == {s: graded[2][s] for s in SAMPLE}
     noise = done.stderr.lower()
     assert "checksum" not in noise and "tamper" not in noise and "warning" not in noise, done.stderr
+
+
+KILL_PARENT = "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(3)\n"
+
+
+def test_a_student_who_kills_the_zygotes_costs_only_their_own_grade(toy_course, tmp_path):  # noqa: F811
+    """With one worker, is a notebook that kills its kernel's parent (a zygote) the only one affected?"""
+    from autograder import sandbox
+
+    students = {
+        "a_first": student_notebook(toy_course),
+        "b_killer": student_notebook(toy_course, {"double": KILL_PARENT + DOUBLE}),
+        "c_after": student_notebook(toy_course),
+        "d_wrong": student_notebook(toy_course, {"double": WRONG_DOUBLE}),
+    }
+    subs = write_nbgrader_layout(tmp_path / "submissions", students)
+    options = engine.GradeOptions(course=toy_course, **{**OPTIONS, "workers": 1})
+    got = {r.student_id: (r.status, r.score) for r in engine.grade(subs, tmp_path / "out", options)}
+    assert got["a_first"] == got["c_after"] == ("graded", MAX_SCORE) and got["d_wrong"] == ("graded", 1)
+    if sandbox.bwrap_available()[0]:  # the kernel's parent is its zygote: killing it kills the kernel
+        assert got["b_killer"][0] == "failed"
