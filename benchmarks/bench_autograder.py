@@ -93,6 +93,9 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
+_WRAPPERS = ("bwrap", "/usr/bin/bwrap", "prlimit")
+
+
 def _cmdline(pid: int) -> str:
     """The command line of ``pid``; "" when it cannot be read (gone, or another namespace's bwrap)."""
     try:
@@ -114,11 +117,13 @@ def _role(pid: int, main: int) -> str:
     cmd, parent = _cmdline(pid), _cmdline(ppid)
     if pid == main:
         return "main"
-    if cmd.startswith(("bwrap", "/usr/bin/bwrap", "prlimit")):
+    if cmd.startswith(_WRAPPERS):
         return ""
-    if "--zygote" in cmd:
-        kind = "kernel" if cmd.rstrip().endswith("kernel") else "clean-room process"
-        return kind if "--zygote" in parent else f"{kind} zygote"
+    if "--zygote" in cmd:  # a zygote's parent is bwrap (its argv holds the zygote's); a fork's is the zygote
+        kernel = cmd.rstrip().endswith("kernel")
+        if parent.startswith(_WRAPPERS):
+            return "kernel zygote" if kernel else "clean-room zygote"
+        return "kernel" if kernel else "clean-room process"
     if "ipykernel" in cmd:
         return "kernel"
     if "_student_server" in cmd:
