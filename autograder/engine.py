@@ -9,6 +9,8 @@ A worker (:func:`grade_job`) runs nbgrader's own autograde preprocessors on a co
 (sanitize: ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells with missing cells added back,
 CheckCellMetadata; then Execute with the kernel in a bubblewrap sandbox, LimitOutput, SaveAutoGrades),
 then the clean-room re-check of :mod:`autograder.integrity` decides the points and flags tampering.
+Each worker forks its kernels and clean-room processes from two preloaded :class:`~autograder.sandbox.Zygote`
+fork servers, reset after every notebook.
 """
 
 from __future__ import annotations
@@ -215,10 +217,14 @@ def _start_zygotes() -> None:
 
 
 def _zygote(root: Path, policy: sandbox.SandboxPolicy, kind: str, env: dict) -> sandbox.Zygote | None:
+    """Start one zygote; after a failed start this worker stops trying and starts every process fresh."""
+    if _WORKER.get(f"no {kind} zygote"):
+        return None
     zygote = sandbox.Zygote(root, policy, _WORKER["dir"] / f"zygote-{kind}.log", kind=kind, env=env)
     if zygote.alive:
         return zygote
     zygote.close()
+    _WORKER[f"no {kind} zygote"] = True
     return None
 
 
