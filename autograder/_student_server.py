@@ -362,9 +362,11 @@ def _kernel(spec):
 
 
 def _reset(home):
-    """Kill every process in this pid namespace but bubblewrap's pid 1 and this one; empty ``home``."""
-    import shutil
+    """Kill every process in the sandbox but bubblewrap's pid 1 and this one; leave no file or IPC object.
 
+    Empties ``home`` (the sandbox's writable directory) and /dev/shm, and removes System V IPC objects:
+    the next student's process finds nothing the previous one left.
+    """
     me = os.getpid()
     for _ in range(50):  # a process may fork while the others are killed: repeat until none is left
         alive = []
@@ -386,8 +388,21 @@ def _reset(home):
                 break
         if not alive:
             break
-    for entry in os.listdir(home):
-        path = os.path.join(home, entry)
+    for folder in (home, "/dev/shm"):  # /dev/shm is the sandbox's own tmpfs, shared by its processes
+        _empty(folder)
+    _remove_ipc_objects()
+
+
+def _empty(folder):
+    """Delete everything inside ``folder`` (which stays)."""
+    import shutil
+
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        path = os.path.join(folder, entry)
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)
         else:
@@ -395,6 +410,27 @@ def _reset(home):
                 os.unlink(path)
             except OSError:
                 pass
+
+
+def _remove_ipc_objects():
+    """Remove the System V shared memory, message queues and semaphores left in this IPC namespace."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    removers = {"shm": libc.shmctl, "msg": libc.msgctl, "sem": libc.semctl}
+    for kind, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ident = int(row.split()[1])
+            if kind == "sem":
+                remove(ident, 0, ipc_rmid)
+            else:
+                remove(ident, ipc_rmid, None)
 
 
 def zygote(ctrl_fd, kind):

@@ -214,11 +214,11 @@ class Zygote:
     zygotes, one forking the notebook kernels and one the clean-room student processes, each in its own
     bubblewrap sandbox (:func:`command`: no network, read-only system, ``scratch`` its only writable
     directory) for all the worker's jobs, one job at a time. After each job :meth:`reset` kills every
-    other process in that sandbox, and the scratch dir is emptied, so nothing of one submission is left
-    for the next. The zygote never runs student code and is not dumpable (its children cannot ptrace it
-    or read its memory). Used only when bubblewrap isolates: ``reset`` relies on the pid namespace.
-    If student code kills a zygote, that student's process dies with it; the next start falls back to a
-    fresh process and the worker starts a new zygote.
+    other process in that sandbox, empties the scratch dir and /dev/shm and removes System V IPC objects,
+    so nothing of one submission is left for the next. The zygote never runs student code and is not
+    dumpable (its children cannot ptrace it or read its memory). Used only when bubblewrap isolates:
+    ``reset`` relies on the pid namespace. If student code kills a zygote, that student's process dies
+    with it; the next start falls back to a fresh process and the worker starts a new zygote.
     """
 
     def __init__(
@@ -280,7 +280,7 @@ class Zygote:
         return None
 
     def reset(self) -> bool:
-        """Kill every process in the sandbox but the zygote; False when the zygote is gone."""
+        """Kill every process in the sandbox but the zygote, clear files and IPC; False when it is gone."""
         return self._request(b"reset") == b"clean"
 
     def strays(self) -> int:

@@ -204,16 +204,21 @@ def _probe(tmp_path, cells, name):
 
 
 LEAVE_TRACES = """
+import ctypes
 subprocess.Popen(["sleep", "300"], start_new_session=True)
-with open(os.path.join(os.environ["HOME"], "answers.txt"), "w") as fh:
-    fh.write("42")
+for folder in (os.environ["HOME"], "/dev/shm"):
+    with open(os.path.join(folder, "answers.txt"), "w") as fh:
+        fh.write("42")
+ctypes.CDLL(None).shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600: a System V segment
 """
 
 LOOK_AROUND = """
 def seen():
     mine = (1, os.getpid(), os.getppid())
     others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in mine]
-    return sorted(os.listdir(os.environ["HOME"])), others
+    with open("/proc/sysvipc/shm") as fh:
+        segments = len(fh.read().splitlines()) - 1
+    return sorted(os.listdir(os.environ["HOME"]) + os.listdir("/dev/shm")), others, segments
 """
 
 PEEK = """
@@ -227,12 +232,14 @@ def peek():
 
 
 def test_zygote_leaves_nothing_of_one_student_to_the_next(zygote, tmp_path):
-    """After one student's process, are its background processes dead and its files gone?"""
+    """After one student's process, are its background processes, files and IPC segments gone?"""
     cells = [(0, "import os, subprocess"), (1, LEAVE_TRACES), (2, LOOK_AROUND)]
-    (_, _, tamper, errors), (files, _) = _probe(tmp_path, cells, "seen")
-    assert errors == [] and "started 1 background process(es)" in tamper and "answers.txt" in files
-    (_, _, tamper, _), (files, others) = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen")
-    assert "answers.txt" not in files and others == [] and tamper == []
+    (_, _, tamper, errors), (files, _, segments) = _probe(tmp_path, cells, "seen")
+    assert errors == [] and "started 1 background process(es)" in tamper
+    assert files.count("answers.txt") == 2 and segments == 1
+    next_student = [(0, "import os"), (1, LOOK_AROUND)]
+    (_, _, tamper, _), (files, others, segments) = _probe(tmp_path, next_student, "seen")
+    assert "answers.txt" not in files and others == [] and segments == 0 and tamper == []
 
 
 def test_zygote_memory_is_out_of_a_student_process_reach(zygote, tmp_path):
