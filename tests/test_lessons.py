@@ -75,7 +75,8 @@ def test_points_total(name):
     assert 20 <= total <= 30, f"{name} is worth {total} points"
 
 
-def _execute(name: str, *, grading: bool) -> float:
+def _execute(name: str, *, grading: bool) -> tuple[float, str]:
+    """Run the solution top to bottom in a fresh kernel; return the seconds and where they went."""
     nb = nbformat.read(_solution(name), as_version=4)
     env_before = os.environ.get("NBGRADER_EXECUTION")
     if grading:
@@ -89,9 +90,23 @@ def _execute(name: str, *, grading: bool) -> float:
             kernel_name="python3",
             resources={"metadata": {"path": str(_solution(name).parent)}},
         )
+        cells = []
         start = time.perf_counter()
-        client.execute()
-        return time.perf_counter() - start
+        with client.setup_kernel():
+            started = time.perf_counter()
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    before = time.perf_counter()
+                    client.execute_cell(cell, index)
+                    cells.append((time.perf_counter() - before, index))
+            finished = time.perf_counter()
+        seconds = time.perf_counter() - start
+        slowest = ", ".join(f"cell {i} {t:.1f} s" for t, i in sorted(cells, reverse=True)[:3])
+        where = (
+            f"kernel start {started - start:.1f} s, cells {finished - started:.1f} s ({slowest}), "
+            f"shutdown {seconds - (finished - start):.1f} s"
+        )
+        return seconds, where
     finally:
         if env_before is None:
             os.environ.pop("NBGRADER_EXECUTION", None)
@@ -99,20 +114,35 @@ def _execute(name: str, *, grading: bool) -> float:
             os.environ["NBGRADER_EXECUTION"] = env_before
 
 
+def _assert_runs_within(name: str, *, grading: bool, limit: float) -> None:
+    """Fail when the solution takes longer than ``limit`` twice in a row.
+
+    A second run tells a slow notebook from a one-off stall: an interactive run of lesson 03 (the one
+    with ipywidgets) has stalled for about 120 s three times in roughly 70 runs, cause not yet found.
+    A notebook that is really over its limit fails both runs; the message says where the time went.
+    """
+    how = "under grading" if grading else "interactively"
+    first, where = _execute(name, grading=grading)
+    if first <= limit:
+        return
+    again, where_again = _execute(name, grading=grading)
+    assert again <= limit, (
+        f"{name} took {first:.1f} s {how} ({where}), then {again:.1f} s ({where_again}); limit {limit:g} s"
+    )
+
+
 @pytest.mark.runtime
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_runs_interactively_within_limit(name):
     """Does the solution run top to bottom in <= 60 s without NBGRADER_EXECUTION?"""
-    seconds = _execute(name, grading=False)
-    assert seconds <= INTERACTIVE_LIMIT_S, f"{name} took {seconds:.1f} s interactively"
+    _assert_runs_within(name, grading=False, limit=INTERACTIVE_LIMIT_S)
 
 
 @pytest.mark.runtime
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_runs_under_grading_within_limit(name):
     """Does the solution run in <= 10 s with NBGRADER_EXECUTION set?"""
-    seconds = _execute(name, grading=True)
-    assert seconds <= GRADED_LIMIT_S, f"{name} took {seconds:.1f} s under grading"
+    _assert_runs_within(name, grading=True, limit=GRADED_LIMIT_S)
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
