@@ -118,7 +118,7 @@ def _assert_runs_within(name: str, *, grading: bool, limit: float) -> None:
     """Fail when the solution takes longer than ``limit`` twice in a row.
 
     A second run tells a slow notebook from a one-off stall: an interactive run of lesson 03 (the one
-    with ipywidgets) has stalled for about 120 s three times in roughly 70 runs, cause not yet found.
+    with ipywidgets) has stalled for about 120 s three times in roughly 100 runs, cause not yet found.
     A notebook that is really over its limit fails both runs; the message says where the time went.
     """
     how = "under grading" if grading else "interactively"
