@@ -224,7 +224,7 @@ class Zygote:
     def __init__(
         self, scratch: Path, policy: SandboxPolicy, log: Path, *, kind: str, env: dict, timeout: float = 120
     ):
-        self.scratch, self.kind = Path(scratch), kind
+        self.scratch = Path(scratch)
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [sys.executable, "-I", str(SERVER), "--zygote", str(theirs.fileno()), kind]
         # no CPU limit on the zygote, which lives for the whole run; each child sets its own
