@@ -34,13 +34,29 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# bubblewrap is the grading sandbox (Linux namespaces). Without it the autograder falls back to
-# rlimits and says so in every report.
-sysdeps:
-	@command -v bwrap >/dev/null || { \
+# System packages, installed with apt-get when missing:
+# - bubblewrap: the grading sandbox (Linux namespaces). Without it the autograder falls back to rlimits and
+#   says so in every report.
+# - chromium + chromium-driver: the browser tests (JupyterLab, feedback pages, the report); no browser is
+#   downloaded, Playwright drives /usr/bin/chromium.
+# - postgresql: the opt-in PostgreSQL gradebook; the suite starts its own server in a temporary folder.
+# - nodejs/npm: configurable-http-proxy for the classroom's JupyterHub, installed under $(VENV)/node.
+APT_NEED := $(strip $(if $(shell command -v bwrap),,bubblewrap) \
+  $(if $(wildcard /usr/bin/chromium),,chromium) $(if $(wildcard /usr/bin/chromedriver),,chromium-driver) \
+  $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+  $(if $(shell command -v npm),,npm))
+CHP := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+
+sysdeps: $(CHP)
+	@if [ -n "$(APT_NEED)" ]; then \
 	  if command -v apt-get >/dev/null; then \
-	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "warning: install bubblewrap (bwrap) for sandboxed grading"; fi; }
+	    echo "apt-get install $(APT_NEED)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_NEED) >/dev/null; \
+	  else echo "warning: install $(APT_NEED) (see README)"; fi; fi
+
+$(CHP):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -21,7 +21,10 @@ def _pyproject_names() -> set[str]:
     deps = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         deps += extra
-    return {_name(d) for d in deps}
+    own = _name(project["name"])
+    names = {_name(d) for d in deps} - {own}
+    # conda-forge packages Dask's `distributed` extra separately
+    return names | ({"distributed"} if any(re.match(r"dask\[.*distributed", d) for d in deps) else set())
 
 
 def _conda_names() -> set[str]:
