@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+#: Browser fixtures (chromium, tab, jupyterlab_factory, ...): see tests/browser.py.
+pytest_plugins = ["browser"]
+
 #: Seeds for seed-independence: statistical tests run once per seed and must pass for all of them.
 SEEDS = (0, 1, 2)
 
