@@ -327,10 +327,16 @@ def mlp_stats(
     for k in range(model.depth, 0, -1):
         c_aff, c_bn, c_act = cache["layers"][k - 1]
         skip = model.residual and k >= 2
-        df = model.branch_scale * da if skip else da
-        dz = layers.activation_backward(df, c_act)
-        if c_bn is not None:
-            dz = batchnorm.batchnorm_backward(dz, c_bn)[0]
+        if skip:  # the branch is affine -> act -> BN (see gradlib.mlp)
+            df = model.branch_scale * da
+            if c_bn is not None:
+                df = batchnorm.batchnorm_backward(df, c_bn)[0]
+            dz = layers.activation_backward(df, c_act)
+        else:  # affine -> BN -> act
+            df = da
+            dz = layers.activation_backward(df, c_act)
+            if c_bn is not None:
+                dz = batchnorm.batchnorm_backward(dz, c_bn)[0]
         dprev, dW, _ = layers.affine_backward(dz, c_aff)
         f = cache["record"]["f"][k - 1]
         stats.append(

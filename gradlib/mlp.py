@@ -6,16 +6,30 @@ Shapes: ``N`` examples, ``D`` input features, ``H`` the hidden width, ``C`` outp
     z_k = a_{k-1} @ W_k + b_k                  (affine; W_1 is (D, H), the others (H, H))
     u_k = BN(z_k; gamma_k, beta_k)             (only with batchnorm=True; otherwise u_k = z_k)
     f_k = act(u_k)
-    a_k = a_{k-1} + branch_scale * f_k         (residual=True, for k >= 2)   else  a_k = f_k
+    a_k = f_k
 
 with ``a_0 = x``, and the output layer ``k = L + 1`` is ``out = a_L @ W_{L+1} + b_{L+1}`` (logits or
-predictions, (N, C)). The first hidden layer changes the width, so it never has a skip connection.
+predictions, (N, C)). With ``residual=True``, hidden layers ``k >= 2`` are residual blocks whose branch
+*ends* with BatchNorm's scale, so nothing follows gamma before the addition::
+
+    z_k = a_{k-1} @ W_k + b_k
+    f_k = act(z_k)
+    u_k = BN(f_k; gamma_k, beta_k)             (only with batchnorm=True; otherwise u_k = f_k)
+    a_k = a_{k-1} + branch_scale * u_k
+
+The first hidden layer changes the width, so it never has a skip connection. Because gamma is the
+branch's last factor, zero-gamma (``init_params(zero_gamma=True)``) makes every block the identity and
+still trains: ``dLoss/dgamma_k = sum(da_k * branch_scale * f_hat_k)`` is not zero, so gamma and beta move
+at the first step and the branch's W and b, whose gradient is multiplied by gamma, from the second step
+on. (With a ReLU after the BN, as in the plain layers, relu'(0) = 0 would give every parameter of a
+zero-gamma branch a gradient of exactly 0, forever.)
 
 Parameters live in a plain dict: ``"W1", "b1", ("gamma1", "beta1",) "W2", ...,
 "W{L+1}", "b{L+1}"``; BatchNorm running statistics live in a separate ``state`` dict
 (``"running_mean{k}", "running_var{k}"``). :meth:`MLP.forward` is pure: it returns a new state
 instead of changing the old one, and :meth:`MLP.backward` returns a gradient dict with the same keys as
-the parameters. The cache records every layer's ``z_k``, ``u_k``, ``f_k`` and ``a_k`` for diagnostics.
+the parameters. The cache records every layer's ``z_k``, ``u_k``, ``f_k`` and ``a_k`` for diagnostics:
+``f_k`` is always the activation's output and ``u_k`` BatchNorm's.
 """
 
 from __future__ import annotations
@@ -77,7 +91,7 @@ def _weight_fn(initializer: object) -> Callable[[tuple[int, int], np.random.Gene
 class MLP:
     """The architecture of a fully connected network; parameters and state are separate dicts.
 
-    Taught in lesson 04 (batch normalization) and lesson 06 (residual connections).
+    Introduced in lesson 06 (residual connections); used again in lesson 07 (diagnosing and fixing).
 
     Attributes:
         in_dim: input features D.
@@ -193,6 +207,26 @@ class MLP:
                 raise ValueError(f"state has no {key!r}; it has {sorted(state)}")
         return state
 
+    def _bn_forward(self, k: int, v: np.ndarray, params: dict, state: dict, new_state: dict, training: bool):
+        """BatchNorm of layer k on ``v`` (identity without batchnorm); fills new_state; returns (u, cache)."""
+        if not self.batchnorm:
+            return v, None
+        stats = (state[f"running_mean{k}"], state[f"running_var{k}"])
+        gb = (params[f"gamma{k}"], params[f"beta{k}"])
+        u, c_bn, rm, rv = batchnorm.batchnorm_forward(
+            v, *gb, *stats, training=training, momentum=self.momentum, eps=self.eps
+        )
+        new_state[f"running_mean{k}"], new_state[f"running_var{k}"] = rm, rv
+        return u, c_bn
+
+    @staticmethod
+    def _bn_backward(k: int, du: np.ndarray, c_bn, grads: dict) -> np.ndarray:
+        """Backward through layer k's BatchNorm (identity without it); stores dgamma, dbeta in grads."""
+        if c_bn is None:
+            return du
+        dv, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm.batchnorm_backward(du, c_bn)
+        return dv
+
     def forward(
         self, params: dict, x: np.ndarray, state: dict | None = None, *, training: bool = True
     ) -> tuple[np.ndarray, dict, dict]:
@@ -219,16 +253,14 @@ class MLP:
         a = x
         for k in range(1, self.depth + 1):
             z, c_aff = layers.affine_forward(a, params[f"W{k}"], params[f"b{k}"])
-            u, c_bn = z, None
-            if self.batchnorm:
-                stats = (state[f"running_mean{k}"], state[f"running_var{k}"])
-                gb = (params[f"gamma{k}"], params[f"beta{k}"])
-                u, c_bn, rm, rv = batchnorm.batchnorm_forward(
-                    z, *gb, *stats, training=training, momentum=self.momentum, eps=self.eps
-                )
-                new_state[f"running_mean{k}"], new_state[f"running_var{k}"] = rm, rv
-            f, c_act = layers.activation_forward(u, self.activation)
-            a = a + self.branch_scale * f if self._skip(k) else f
+            if self._skip(k):  # branch: affine -> act -> BN, then the addition
+                f, c_act = layers.activation_forward(z, self.activation)
+                u, c_bn = self._bn_forward(k, f, params, state, new_state, training)
+                a = a + self.branch_scale * u
+            else:  # affine -> BN -> act
+                u, c_bn = self._bn_forward(k, z, params, state, new_state, training)
+                f, c_act = layers.activation_forward(u, self.activation)
+                a = f
             caches.append((c_aff, c_bn, c_act))
             for key, value in zip("zufa", (z, u, f, a), strict=True):
                 record[key].append(value)
@@ -260,13 +292,13 @@ class MLP:
         da, grads[f"W{L1}"], grads[f"b{L1}"] = layers.affine_backward(dout, cache["out"])
         for k in range(self.depth, 0, -1):
             c_aff, c_bn, c_act = cache["layers"][k - 1]
-            skip = self._skip(k)
-            df = self.branch_scale * da if skip else da
-            du = layers.activation_backward(df, c_act)
-            dz = du
-            if c_bn is not None:
-                dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm.batchnorm_backward(du, c_bn)
+            if self._skip(k):
+                df = self._bn_backward(k, self.branch_scale * da, c_bn, grads)
+                dz = layers.activation_backward(df, c_act)
+            else:
+                du = layers.activation_backward(da, c_act)
+                dz = self._bn_backward(k, du, c_bn, grads)
             dprev, grads[f"W{k}"], grads[f"b{k}"] = layers.affine_backward(dz, c_aff)
-            da = dprev + da if skip else dprev
+            da = dprev + da if self._skip(k) else dprev
         grads = {key: grads[key] for key in self.param_keys()}
         return (grads, da) if return_dx else grads

@@ -34,7 +34,7 @@ LOSSES = ("softmax_ce", "mse")
 class History:
     """What :func:`train` recorded, one row per step (rows after a divergence are NaN).
 
-    Taught in lesson 05 (gradient clipping) and lesson 07 (diagnosing a sick network).
+    Introduced in lesson 06 (residual connections); its records are read in lesson 07 (diagnosis).
 
     Attributes:
         loss: (T,) training loss on each step's minibatch, before the update.
@@ -85,7 +85,7 @@ def sgd_momentum_step(
 ) -> tuple[dict, dict]:
     """One step of SGD with momentum, PyTorch convention: ``v = mu v + g``, ``p = p - lr v``.
 
-    Taught in lesson 05 (gradient clipping).
+    Introduced in lesson 06 (residual connections); lesson 05 writes its own sgd_step.
 
     Args:
         params: parameter arrays by name.
@@ -140,7 +140,7 @@ def train_step(
 ) -> tuple[dict, dict, dict, dict]:
     """Forward, loss, backward, optional clipping, SGD-momentum update on one minibatch.
 
-    Taught in lesson 05 (gradient clipping).
+    Introduced in lesson 06 (residual connections); lesson 05 writes its own sgd_step.
 
     Args:
         model: the architecture.
@@ -201,7 +201,7 @@ def train(
     Deterministic given ``rng`` (used only to draw minibatches, without replacement within a step).
     Training stops at the first non-finite loss; the remaining rows stay NaN.
 
-    Taught in lesson 05 (gradient clipping) and lesson 07 (diagnosing a sick network).
+    Introduced in lesson 06 (residual connections); its records are read in lesson 07 (diagnosis).
 
     Args:
         model: the architecture.

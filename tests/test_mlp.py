@@ -16,17 +16,24 @@ def _torch_forward(model, params, x, state, training):
     P = {k: torch.from_numpy(v.copy()).requires_grad_(True) for k, v in params.items()}
     a = torch.from_numpy(x)
     new_state = {}
+
+    def bn(k, v):
+        if not model.batchnorm:
+            return v
+        rm = torch.from_numpy(state[f"running_mean{k}"].copy())
+        rv = torch.from_numpy(state[f"running_var{k}"].copy())
+        new_state[f"running_mean{k}"], new_state[f"running_var{k}"] = rm, rv
+        return torch.nn.functional.batch_norm(
+            v, rm, rv, P[f"gamma{k}"], P[f"beta{k}"], training, model.momentum, model.eps
+        )
+
+    act = TORCH_ACT[model.activation]
     for k in range(1, model.depth + 1):
         z = a @ P[f"W{k}"] + P[f"b{k}"]
-        if model.batchnorm:
-            rm = torch.from_numpy(state[f"running_mean{k}"].copy())
-            rv = torch.from_numpy(state[f"running_var{k}"].copy())
-            z = torch.nn.functional.batch_norm(
-                z, rm, rv, P[f"gamma{k}"], P[f"beta{k}"], training, model.momentum, model.eps
-            )
-            new_state[f"running_mean{k}"], new_state[f"running_var{k}"] = rm, rv
-        f = TORCH_ACT[model.activation](z)
-        a = a + model.branch_scale * f if (model.residual and k >= 2) else f
+        if model.residual and k >= 2:  # branch affine -> act -> BN, then the addition
+            a = a + model.branch_scale * bn(k, act(z))
+        else:  # affine -> BN -> act
+            a = act(bn(k, z))
     L1 = model.depth + 1
     return a @ P[f"W{L1}"] + P[f"b{L1}"], P, new_state
 
@@ -111,6 +118,28 @@ def test_zero_gamma_residual_is_identity():
     np.testing.assert_array_equal(params["gamma3"], 0.0)
     _, cache, _ = model.forward(params, np.random.default_rng(4).normal(size=(8, 3)))
     np.testing.assert_array_equal(cache["record"]["a"][-1], cache["record"]["a"][0])
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_zero_gamma_branches_start_training(activation):
+    """Does a zero-γ branch learn: γ and β move at step 1, the branch's W from step 2 (not frozen at 0)?"""
+    from gradlib import data, train
+
+    x, y = data.spirals(40, 3, rng=np.random.default_rng(0))
+    model = MLP(2, 3, depth=6, width=8, activation=activation, batchnorm=True, residual=True)
+    params = model.init_params(rng=np.random.default_rng(1), zero_gamma=True)
+    state, velocity = model.init_state(), {}
+    w_grad_norms = []
+    for _ in range(3):
+        params, state, velocity, info = train.train_step(model, params, state, velocity, x, y, lr=0.05)
+        w_grad_norms.append([np.linalg.norm(info["grads"][f"W{k}"]) for k in range(2, model.depth + 1)])
+    w_grad_norms = np.array(w_grad_norms)
+    for k in range(2, model.depth + 1):
+        moved = np.mean(params[f"gamma{k}"] != 0)  # a unit whose ReLU is dead for every example stays 0
+        assert moved >= 0.5, f"gamma{k} after 3 steps: {params[f'gamma{k}']}"
+        assert np.any(params[f"beta{k}"] != 0), f"beta{k} never moved"
+    np.testing.assert_array_equal(w_grad_norms[0], 0.0)  # the branch is multiplied by gamma = 0 at step 1
+    assert np.all(w_grad_norms[1:] > 0), f"branch weights get no gradient after gamma moved: {w_grad_norms}"
 
 
 def test_initializer_choices():
