@@ -19,25 +19,31 @@ All functions are numerically stable: for inputs as large as ``±1e4`` they neve
 of a large positive number and emit no overflow or invalid-value warnings. Floating inputs keep
 their dtype; integer inputs are converted to float64.
 
-:func:`get` returns an :class:`Activation` record bundling a function, its derivative, the gain that
-``torch.nn.init.calculate_gain`` recommends for it, and the name of its PyTorch counterpart.
+:data:`TABLE` holds one :class:`Spec` per activation: function, derivative, gain, PyTorch name and
+default hyper-parameters. :func:`get` builds an :class:`Activation` record from it, and
+:func:`gradlib.init.calculate_gain`, :mod:`gradlib.checks` and the tests read their gains and functions
+from it, so an activation is added in one place.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from numbers import Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from gradlib import _validate
 
 __all__ = [
     "NAMES",
     "SELU_ALPHA",
     "SELU_SCALE",
+    "TABLE",
     "Activation",
+    "Spec",
     "elu",
     "elu_grad",
     "get",
@@ -61,23 +67,14 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _as_float(x: Any, name: str = "x") -> np.ndarray:
+def _as_float(x: Any) -> np.ndarray:
     """Return ``x`` as a floating ndarray (float64 unless it already is floating)."""
-    arr = np.asarray(x)
-    if arr.dtype.kind == "f":
-        return arr
-    if arr.dtype.kind in "iub":
-        return arr.astype(np.float64)
-    raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype} ({type(x).__name__})")
+    return _validate.float_array(x, "x")
 
 
 def _check_param(value: Any, name: str) -> float:
     """Validate a scalar hyper-parameter such as ``negative_slope`` or ``alpha``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
+    return _validate.number(value, name)
 
 
 def sigmoid(x: Any) -> np.ndarray:
@@ -357,44 +354,52 @@ class Activation:
         return self.fn(x)
 
 
-def _build(name: str, params: dict[str, float]) -> Activation:
-    if name == "leaky_relu":
-        slope = params["negative_slope"]
-        return Activation(
-            name,
-            lambda x: leaky_relu(x, slope),
-            lambda x: leaky_relu_grad(x, slope),
-            math.sqrt(2.0 / (1.0 + slope**2)),
-            "leaky_relu",
-            dict(params),
-        )
-    if name == "elu":
-        alpha = params["alpha"]
-        return Activation(
-            name,
-            lambda x: elu(x, alpha),
-            lambda x: elu_grad(x, alpha),
-            math.sqrt(2.0),
-            "elu",
-            dict(params),
-        )
-    fn, grad, gain = _SIMPLE[name]
-    return Activation(name, fn, grad, gain, name, {})
+class Spec(NamedTuple):
+    """One row of :data:`TABLE`: everything gradlib knows about an activation.
+
+    Attributes:
+        fn: ``f(x, **params)``.
+        grad: ``f'(x, **params)``.
+        gain: ``gain(**params)``, the recommended initialization gain. For every name PyTorch knows
+            this is exactly ``torch.nn.init.calculate_gain(name, param)``; PyTorch defines none for
+            ELU, where gradlib uses ReLU's ``sqrt(2)`` (He initialization, as Clevert et al. 2016 did).
+        torch_name: the ``torch.nn.functional`` (or ``torch``) function computing the same thing;
+            ``"linear"`` means the identity.
+        defaults: the hyper-parameters and their defaults (PyTorch's), e.g. ``{"alpha": 1.0}``.
+    """
+
+    fn: Callable[..., np.ndarray]
+    grad: Callable[..., np.ndarray]
+    gain: Callable[..., float]
+    torch_name: str
+    defaults: dict[str, float]
 
 
-_SIMPLE: dict[str, tuple[Callable[[Any], np.ndarray], Callable[[Any], np.ndarray], float]] = {
-    "linear": (linear, linear_grad, 1.0),
-    "sigmoid": (sigmoid, sigmoid_grad, 1.0),
-    "tanh": (tanh, tanh_grad, 5.0 / 3.0),
-    "relu": (relu, relu_grad, math.sqrt(2.0)),
-    "selu": (selu, selu_grad, 3.0 / 4.0),
-}
-_DEFAULTS: dict[str, dict[str, float]] = {
-    "leaky_relu": {"negative_slope": 0.01},
-    "elu": {"alpha": 1.0},
+def _leaky_relu_gain(negative_slope: float) -> float:
+    """``sqrt(2 / (1 + slope^2))`` (He et al. 2015, as ``torch.nn.init.calculate_gain``)."""
+    return math.sqrt(2.0 / (1.0 + negative_slope**2))
+
+
+#: The one activation table: name -> :class:`Spec`. :func:`get`, :func:`gradlib.init.calculate_gain`,
+#: the checks and the tests all read it.
+TABLE: dict[str, Spec] = {
+    "linear": Spec(linear, linear_grad, lambda: 1.0, "linear", {}),
+    "sigmoid": Spec(sigmoid, sigmoid_grad, lambda: 1.0, "sigmoid", {}),
+    "tanh": Spec(tanh, tanh_grad, lambda: 5.0 / 3.0, "tanh", {}),
+    "relu": Spec(relu, relu_grad, lambda: math.sqrt(2.0), "relu", {}),
+    "leaky_relu": Spec(leaky_relu, leaky_relu_grad, _leaky_relu_gain, "leaky_relu", {"negative_slope": 0.01}),
+    "elu": Spec(elu, elu_grad, lambda alpha: math.sqrt(2.0), "elu", {"alpha": 1.0}),
+    "selu": Spec(selu, selu_grad, lambda: 3.0 / 4.0, "selu", {}),
 }
 #: Every name :func:`get` accepts.
-NAMES: tuple[str, ...] = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu")
+NAMES: tuple[str, ...] = tuple(TABLE)
+
+
+def _build(name: str, params: dict[str, float]) -> Activation:
+    """Bind ``params`` into the table row of ``name``."""
+    spec = TABLE[name]
+    fn, grad = (functools.partial(f, **params) if params else f for f in (spec.fn, spec.grad))
+    return Activation(name, fn, grad, spec.gain(**params), spec.torch_name, dict(params))
 
 
 def get(name: str | Activation, **params: float) -> Activation:
@@ -425,10 +430,11 @@ def get(name: str | Activation, **params: float) -> Activation:
             raise ValueError(f"parameters {sorted(params)} cannot be bound to an Activation object")
         return name
     if not isinstance(name, str):
-        raise TypeError(f"activation name must be a string, got {name!r} ({type(name).__name__})")
-    if name not in NAMES:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(NAMES)}")
-    allowed = _DEFAULTS.get(name, {})
+        raise _validate.ArgumentTypeError(
+            f"activation name must be a string, got {name!r} ({type(name).__name__})"
+        )
+    _validate.choice(name, "activation", NAMES)
+    allowed = TABLE[name].defaults
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         options = ", ".join(allowed) if allowed else "none"
