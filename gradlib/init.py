@@ -23,10 +23,12 @@ function returns a new float64 array.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
+
+from gradlib import _validate, activations
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -76,43 +78,17 @@ NONLINEARITIES = (
 )
 
 
-# ----------------------------------------------------------------------------- validation helpers
+# ----------------------------------------------------------------------------- shapes
 def _shape(shape: Any) -> tuple[int, ...]:
     """Normalize ``shape`` (an int or a sequence of non-negative ints) to a tuple."""
     items = (shape,) if isinstance(shape, Integral) and not isinstance(shape, bool) else shape
     try:
         dims = tuple(items)
     except TypeError:
-        raise TypeError(
+        raise _validate.ArgumentTypeError(
             f"shape must be an int or a tuple of ints, got {shape!r} ({type(shape).__name__})"
         ) from None
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, Integral) or d < 0:
-            raise ValueError(f"shape {shape!r} must contain non-negative integers, got {d!r}")
-    return tuple(int(d) for d in dims)
-
-
-def _rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
-            f"got {rng!r} ({type(rng).__name__})"
-        )
-    return rng
-
-
-def _nonneg(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _choice(value: Any, name: str, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise ValueError(f"{name} {value!r} is not one of {', '.join(options)}")
-    return value
+    return tuple(_validate.integer(d, f"every dimension of shape {shape!r}", at_least=0) for d in dims)
 
 
 # ----------------------------------------------------------------------------- fans and gains
@@ -177,24 +153,16 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     Raises:
         ValueError: if the nonlinearity is unknown (the message lists the options) or ``param`` is
-            not a number (PyTorch raises ValueError there too).
+            not a finite number (a wrong type raises :class:`gradlib._validate.ArgumentTypeError`, a
+            TypeError that is also the ValueError PyTorch raises there).
     """
-    _choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    if nonlinearity == "tanh":
-        return 5.0 / 3.0
-    if nonlinearity == "relu":
-        return math.sqrt(2.0)
-    if nonlinearity == "selu":
-        return 3.0 / 4.0
-    if nonlinearity == "leaky_relu":
-        if param is None:
-            slope = 0.01
-        elif isinstance(param, bool) or not isinstance(param, Real):
-            raise ValueError(f"negative_slope {param!r} is not a valid number")
-        else:
-            slope = float(param)
-        return math.sqrt(2.0 / (1.0 + slope**2))
-    return 1.0
+    _validate.choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    if nonlinearity not in activations.TABLE:  # conv1d, conv_transpose2d, ...: linear maps
+        return 1.0
+    spec = activations.TABLE[nonlinearity]
+    if param is not None and spec.defaults:
+        return spec.gain(**{key: _validate.number(param, key) for key in spec.defaults})
+    return spec.gain(**spec.defaults)
 
 
 # ----------------------------------------------------------------------------- basic initializers
@@ -231,11 +199,8 @@ def constant(shape: Any, value: float) -> np.ndarray:
         TypeError: if ``value`` is not a real number.
         ValueError: if ``value`` is not finite.
     """
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__})")
-    if not math.isfinite(value):
-        raise ValueError(f"value must be finite, got {value!r}")
-    return np.full(_shape(shape), float(value), dtype=np.float64)
+    value = _validate.number(value, "value")
+    return np.full(_shape(shape), value, dtype=np.float64)
 
 
 def normal(shape: Any, *, std: float, rng: np.random.Generator) -> np.ndarray:
@@ -251,8 +216,8 @@ def normal(shape: Any, *, std: float, rng: np.random.Generator) -> np.ndarray:
     Returns:
         Array of the given shape.
     """
-    std = _nonneg(std, "std")
-    return _rng(rng).normal(0.0, std, size=_shape(shape))
+    std = _validate.number(std, "std", at_least=0)
+    return _validate.generator(rng).normal(0.0, std, size=_shape(shape))
 
 
 def uniform(shape: Any, *, limit: float, rng: np.random.Generator) -> np.ndarray:
@@ -268,8 +233,8 @@ def uniform(shape: Any, *, limit: float, rng: np.random.Generator) -> np.ndarray
     Returns:
         Array of the given shape.
     """
-    limit = _nonneg(limit, "limit")
-    return _rng(rng).uniform(-limit, limit, size=_shape(shape))
+    limit = _validate.number(limit, "limit", at_least=0)
+    return _validate.generator(rng).uniform(-limit, limit, size=_shape(shape))
 
 
 def _truncated_standard_normal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -319,13 +284,10 @@ def variance_scaling(
         ValueError: if ``scale <= 0`` or ``mode``/``distribution`` is not one of the options (the
             message names the bad value and the options).
     """
-    _choice(mode, "mode", MODES)
-    _choice(distribution, "distribution", DISTRIBUTIONS)
-    if isinstance(scale, bool) or not isinstance(scale, Real):
-        raise TypeError(f"scale must be a real number, got {scale!r} ({type(scale).__name__})")
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    rng = _rng(rng)
+    _validate.choice(mode, "mode", MODES)
+    _validate.choice(distribution, "distribution", DISTRIBUTIONS)
+    scale = _validate.number(scale, "scale", above=0)
+    rng = _validate.generator(rng)
     dims = _shape(shape)
     fan_in, fan_out = compute_fans(dims)
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
@@ -339,7 +301,7 @@ def variance_scaling(
 
 
 def _glorot_std(shape: Any, gain: float) -> tuple[tuple[int, ...], float]:
-    gain = _nonneg(gain, "gain")
+    gain = _validate.number(gain, "gain", at_least=0)
     dims = _shape(shape)
     fan_in, fan_out = compute_fans(dims)
     return dims, gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -486,10 +448,10 @@ def orthogonal(shape: Any, *, gain: float = 1.0, rng: np.random.Generator) -> np
     Raises:
         ValueError: if the shape has fewer than 2 dimensions or a zero dimension.
     """
-    gain = _nonneg(gain, "gain")
+    gain = _validate.number(gain, "gain", at_least=0)
     dims = _shape(shape)
     compute_fans(dims)  # validates: at least 2-D, no zero dimension
-    rng = _rng(rng)
+    rng = _validate.generator(rng)
     rows, cols = math.prod(dims[:-1]), dims[-1]
     a = rng.standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)

@@ -18,7 +18,7 @@ import pytest
 import torch
 from conftest import SEEDS
 
-from gradlib import init, stats
+from gradlib import activations, init, stats
 
 SHAPES = [(300, 100), (100, 300)]
 UNIFORM_KURTOSIS = 1.8  # fourth standardized moment of a uniform
@@ -73,7 +73,7 @@ def _trunc_torch(scale, mode):
 
 # (id, gradlib drawer (shape, rng), std from (fan_in, fan_out), family, torch drawer or None)
 # family: "normal", "uniform" or "truncated" (cut at 2 of the pre-correction std).
-TANH_GAIN = 5.0 / 3.0
+TANH_GAIN = activations.get("tanh").gain
 TABLE = [
     (
         "xavier_normal",
@@ -282,12 +282,22 @@ def test_known_gains():
     assert init.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01**2))
 
 
+@pytest.mark.parametrize("name", sorted(set(init.NONLINEARITIES) & set(activations.NAMES)))
+def test_calculate_gain_reads_the_activation_table(name):
+    """Does calculate_gain give the gain of activations.get for every activation both know?"""
+    assert init.calculate_gain(name) == activations.get(name).gain
+    if name == "leaky_relu":
+        assert init.calculate_gain(name, 0.3) == activations.get(name, negative_slope=0.3).gain
+
+
 def test_bad_gain_requests_raise_naming_value():
     """Do an unknown nonlinearity and a non-numeric slope raise ValueError naming them?"""
     with pytest.raises(ValueError, match="'rleu'.*relu, leaky_relu, selu"):
         init.calculate_gain("rleu")
     with pytest.raises(ValueError, match="'steep'"):
-        init.calculate_gain("leaky_relu", "steep")
+        init.calculate_gain("leaky_relu", "steep")  # ValueError, as in torch
+    with pytest.raises(TypeError, match="'steep'"):
+        init.calculate_gain("leaky_relu", "steep")  # and TypeError, as for every wrong type in gradlib
 
 
 @pytest.mark.parametrize(
