@@ -16,14 +16,15 @@ PyTorch's momentum convention (``momentum`` weighs the *new* batch value)::
 
 Eval mode normalizes with the running statistics instead and returns them unchanged, so a batch of
 one example works. Nothing here modifies its inputs: new running statistics are returned, never
-written back.
+written back. Floating arrays keep their dtype (float32 in, float32 out, like PyTorch; mixed dtypes
+promote as in NumPy) and integer arrays become float64.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from gradlib import _validate
 
 __all__ = [
     "batchnorm_backward",
@@ -33,27 +34,17 @@ __all__ = [
 ]
 
 
-def _as_float_array(value: object, name: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a float64 array with ``ndim`` dimensions, or raise naming ``name``."""
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
-    return arr
-
-
 def _check_hyperparameters(training: object, momentum: float, eps: float) -> None:
     """Raise if ``training`` is not a bool, ``momentum`` is outside [0, 1] or ``eps`` is not > 0."""
     if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be True or False, got {training!r}")
-    if not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be a number in [0, 1] (PyTorch convention), got {momentum!r}")
-    if not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+        raise _validate.ArgumentTypeError(f"training must be True or False, got {training!r}")
+    _validate.number(momentum, "momentum (PyTorch convention)", at_least=0, at_most=1)
+    _validate.number(eps, "eps", above=0)
 
 
 def _check_inputs(x, gamma, beta, running_mean, running_var):
-    """Convert the array arguments to float64 and check that every per-feature vector is (D,)."""
-    x = _as_float_array(x, "x", 2)
+    """Convert the array arguments to floating arrays and check that every per-feature vector is (D,)."""
+    x = _validate.float_array(x, "x", ndim=2)
     D = x.shape[1]
     vectors = []
     for name, value in (
@@ -62,7 +53,7 @@ def _check_inputs(x, gamma, beta, running_mean, running_var):
         ("running_mean", running_mean),
         ("running_var", running_var),
     ):
-        arr = _as_float_array(value, name, 1)
+        arr = _validate.float_array(value, name, ndim=1)
         if arr.shape != (D,):
             raise ValueError(f"{name} must have shape ({D},) to match x of shape {x.shape}, got {arr.shape}")
         vectors.append(arr)
@@ -108,7 +99,8 @@ def batchnorm_forward(
     Raises:
         ValueError: on wrong shapes, momentum outside [0, 1], eps <= 0, or N < 2 in training mode
             (the unbiased variance of one example is undefined; PyTorch raises too).
-        TypeError: if ``training`` is not a bool.
+        TypeError: if ``training`` is not a bool, an array is not real-valued or ``momentum`` or
+            ``eps`` is not a number.
     """
     _check_hyperparameters(training, momentum, eps)
     x, gamma, beta, running_mean, running_var = _check_inputs(x, gamma, beta, running_mean, running_var)
@@ -123,7 +115,7 @@ def batchnorm_forward(
             f"BatchNorm in training mode needs a batch of at least 2 examples, got N={N} "
             "(use training=False to normalize a single example with the running statistics)"
         )
-    avg = np.full(N, 1.0 / N)
+    avg = np.full(N, 1.0 / N, dtype=x.dtype)
     mu = avg @ x  # the batch mean as a matrix-vector product: BLAS is faster than x.mean(axis=0)
     x_hat = x - mu
     var = np.einsum("ij,ij->j", x_hat, x_hat) / N
@@ -162,10 +154,8 @@ def batchnorm_backward(dout: np.ndarray, cache: dict) -> tuple[np.ndarray, np.nd
         ValueError: if ``dout`` does not have the forward output's shape.
     """
     x_hat = cache["x_hat"]
-    dout = np.asarray(dout, dtype=np.float64)
-    if dout.shape != x_hat.shape:
-        raise ValueError(f"dout must have the forward output's shape {x_hat.shape}, got {dout.shape}")
-    dbeta = np.ones(dout.shape[0]) @ dout  # sum over the batch (BLAS matrix-vector product)
+    dout = _validate.shaped_like(dout, x_hat.shape)
+    dbeta = np.ones(dout.shape[0], dtype=dout.dtype) @ dout  # sum over the batch (BLAS matrix-vector product)
     dgamma = np.einsum("ij,ij->j", dout, x_hat)
     scale = cache["gamma"] * cache["inv_std"]
     if not cache["training"]:
@@ -196,9 +186,7 @@ def keras_momentum(momentum: float) -> float:
     Raises:
         ValueError: if ``momentum`` is not in [0, 1].
     """
-    if not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
-    return 1.0 - float(momentum)
+    return 1.0 - _validate.number(momentum, "momentum", at_least=0, at_most=1)
 
 
 def torch_momentum(keras_momentum_value: float) -> float:

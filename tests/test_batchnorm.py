@@ -158,11 +158,42 @@ def test_gradient_identities_per_feature():
     assert np.abs(dx).max() > 1e-3  # a zero gradient would pass the identities
 
 
-def test_float32_input_gives_float64():
-    """Are integer and float32 inputs computed in float64?"""
+def test_integer_input_gives_float64():
+    """Are integer inputs (and lists of them) computed in float64?"""
     x = np.array([[1, 2], [3, 5], [0, 1]])
     out, _, rm, _ = batchnorm_forward(x, [1, 1], [0, 0], [0, 0], [1, 1], training=True)
     assert out.dtype == np.float64 and rm.dtype == np.float64
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_stays_float32_and_matches_torch(training):
+    """Does float32 in give float32 out, forward and backward, within float32 rounding of torch's float32?"""
+    rng = np.random.default_rng(4)
+    N, D = 32, 5
+    x = rng.normal(2.0, 3.0, (N, D)).astype(np.float32)
+    gamma, beta = (p.astype(np.float32) for p in _params(D, rng))
+    rm, rv = np.full(D, 0.5, np.float32), np.full(D, 2.0, np.float32)
+    dout = rng.normal(size=(N, D)).astype(np.float32)
+    out, cache, new_m, new_v = batchnorm_forward(x, gamma, beta, rm, rv, training=training)
+    grads = batchnorm_backward(dout, cache)
+    assert all(a.dtype == np.float32 for a in (out, new_m, new_v, *grads))
+
+    bn = torch.nn.BatchNorm1d(D)
+    with torch.no_grad():
+        bn.weight.copy_(torch.from_numpy(gamma))
+        bn.bias.copy_(torch.from_numpy(beta))
+        bn.running_mean.copy_(torch.from_numpy(rm))
+        bn.running_var.copy_(torch.from_numpy(rv))
+    bn.train(training)
+    t = torch.from_numpy(x).requires_grad_()
+    t_out = bn(t)
+    t_out.backward(torch.from_numpy(dout))
+    expected = [t_out, bn.running_mean, bn.running_var, t.grad, bn.weight.grad, bn.bias.grad]
+    # float32 keeps 24 bits: sums over N = 32 terms lose a few more, so allow 1e-5 relative to the scale
+    for got, want in zip((out, new_m, new_v, *grads), expected, strict=True):
+        want = want.detach().numpy()
+        assert want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
 def test_momentum_conventions():
