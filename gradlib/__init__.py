@@ -7,10 +7,18 @@ notebook only pays for what it touches::
     import gradlib
     gradlib.init.he_normal((300, 100), rng=np.random.default_rng(0))
 
-Conventions shared by every module: numpy, float64 by default; a weight matrix has shape
-``(fan_in, fan_out)`` and is used as ``x @ W + b``; ``x`` is ``(N, D)``; random functions take a keyword
-``rng: np.random.Generator``; no function modifies its inputs; bad input raises ``ValueError`` or
-``TypeError`` naming the bad value and the allowed options.
+Conventions shared by every module:
+
+- numpy arrays; a weight matrix has shape ``(fan_in, fan_out)`` and is used as ``x @ W + b``; ``x`` is
+  ``(N, D)``; random functions take a keyword ``rng: np.random.Generator``; no function modifies its
+  inputs.
+- dtypes: a floating array keeps its dtype (float32 in, float32 out, as in PyTorch; mixed dtypes promote
+  as in NumPy); integer and bool arrays become float64; new arrays (initializers, data sets) are
+  float64.
+- bad input: a wrong type (``"0.1"`` for a number, ``2.5`` for an integer, a seed for a Generator)
+  raises ``TypeError``; a wrong value (out of range, not one of the options, a wrong shape) raises
+  ``ValueError``; the message names the bad value and what is allowed. The checks live in
+  ``gradlib._validate``.
 """
 
 from __future__ import annotations
