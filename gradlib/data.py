@@ -8,34 +8,11 @@ minibatches) before training on slices.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = ["blobs", "circles", "regression", "spirals", "standardize"]
-
-
-def _count(value: object, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int after checking it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _nonneg(value: object, name: str) -> float:
-    """Return ``value`` as a float after checking it is a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _rng(rng: object) -> np.random.Generator:
-    """Return ``rng`` after checking it is a ``numpy.random.Generator``."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
-        )
-    return rng
 
 
 def spirals(
@@ -61,14 +38,13 @@ def spirals(
 
     Raises:
         ValueError: on non-positive counts, fewer than 2 classes, negative noise or turns <= 0.
-        TypeError: if ``rng`` is not a Generator.
+        TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _count(n_per_class, "n_per_class")
-    k = _count(n_classes, "n_classes", minimum=2)
-    noise = _nonneg(noise, "noise")
-    if _nonneg(turns, "turns") == 0:
-        raise ValueError(f"turns must be > 0, got {turns!r}")
-    rng = _rng(rng)
+    n = _validate.integer(n_per_class, "n_per_class", at_least=1)
+    k = _validate.integer(n_classes, "n_classes", at_least=2)
+    noise = _validate.number(noise, "noise", at_least=0)
+    turns = _validate.number(turns, "turns", above=0)
+    rng = _validate.generator(rng)
     t = np.tile(np.linspace(0.0, 1.0, n), k)
     labels = np.repeat(np.arange(k), n)
     theta = 2 * np.pi * (turns * t + labels / k) + rng.normal(0.0, noise, n * k)
@@ -95,13 +71,12 @@ def circles(n: int, *, noise: float = 0.05, factor: float = 0.5, rng) -> tuple[n
 
     Raises:
         ValueError: if ``n`` < 2, ``noise`` < 0 or ``factor`` not in (0, 1).
-        TypeError: if ``rng`` is not a Generator.
+        TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _count(n, "n", minimum=2)
-    noise = _nonneg(noise, "noise")
-    if not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-    rng = _rng(rng)
+    n = _validate.integer(n, "n", at_least=2)
+    noise = _validate.number(noise, "noise", at_least=0)
+    factor = _validate.number(factor, "factor", above=0, below=1)
+    rng = _validate.generator(rng)
     labels = (np.arange(n) >= n // 2).astype(np.int64)
     radius = np.where(labels == 0, 1.0, float(factor))
     theta = rng.uniform(0.0, 2 * np.pi, n)
@@ -128,13 +103,13 @@ def blobs(
 
     Raises:
         ValueError: on bad counts or a negative spread.
-        TypeError: if ``rng`` is not a Generator.
+        TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _count(n_per_class, "n_per_class")
-    k = _count(n_classes, "n_classes", minimum=2)
-    d = _count(dim, "dim")
-    spread = _nonneg(spread, "spread")
-    rng = _rng(rng)
+    n = _validate.integer(n_per_class, "n_per_class", at_least=1)
+    k = _validate.integer(n_classes, "n_classes", at_least=2)
+    d = _validate.integer(dim, "dim", at_least=1)
+    spread = _validate.number(spread, "spread", at_least=0)
+    rng = _validate.generator(rng)
     centers = rng.normal(0.0, 2.0, (k, d))
     labels = np.repeat(np.arange(k), n)
     x = centers[labels] + rng.normal(0.0, spread, (n * k, d))
@@ -160,12 +135,12 @@ def regression(n: int, *, dim: int = 1, noise: float = 0.1, rng) -> tuple[np.nda
 
     Raises:
         ValueError: on bad counts or negative noise.
-        TypeError: if ``rng`` is not a Generator.
+        TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _count(n, "n")
-    d = _count(dim, "dim")
-    noise = _nonneg(noise, "noise")
-    rng = _rng(rng)
+    n = _validate.integer(n, "n", at_least=1)
+    d = _validate.integer(dim, "dim", at_least=1)
+    noise = _validate.number(noise, "noise", at_least=0)
+    rng = _validate.generator(rng)
     w = rng.normal(size=d)
     w /= np.linalg.norm(w)
     x = rng.uniform(-1.0, 1.0, (n, d))
@@ -183,13 +158,11 @@ def standardize(x: np.ndarray) -> np.ndarray:
         x: data, shape (N, D).
 
     Returns:
-        A new float64 array of shape (N, D).
+        A new array of shape (N, D): float64, or ``x``'s dtype if that is floating.
 
     Raises:
         ValueError: if ``x`` is not 2-D.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"x must have shape (N, D), got shape {x.shape}")
+    x = _validate.float_array(x, "x (N, D)", ndim=2)
     std = x.std(axis=0)
     return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)

@@ -59,6 +59,13 @@ def test_blobs_and_regression_shapes():
     assert x.shape == (25, 2) and y.shape == (25, 1) and y.dtype == np.float64
 
 
+def test_standardize_keeps_a_floating_dtype():
+    """Does standardize return float32 for float32 data and float64 for integers?"""
+    x = np.array([[1, 2], [3, 5], [0, 1]])
+    assert data.standardize(x).dtype == np.float64
+    assert data.standardize(x.astype(np.float32)).dtype == np.float32
+
+
 def test_standardize():
     """Does standardize give mean 0 / std 1 columns and leave constant columns finite?"""
     x = np.column_stack([np.arange(10.0), np.full(10, 3.0)])
@@ -79,6 +86,9 @@ def test_standardize():
         (lambda: data.blobs(10, rng=42), TypeError, "int"),
         (lambda: data.regression(10, dim=0, rng=np.random.default_rng()), ValueError, "dim"),
         (lambda: data.standardize(np.ones(3)), ValueError, "(3,)"),
+        (lambda: data.spirals(2.5, rng=np.random.default_rng()), TypeError, "2.5 (float)"),
+        (lambda: data.circles(10, noise="0.1", rng=np.random.default_rng()), TypeError, "'0.1' (str)"),
+        (lambda: data.standardize(np.array([["a"]])), TypeError, "<U1"),
     ],
 )
 def test_bad_input(call, exc, text):
