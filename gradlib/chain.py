@@ -15,9 +15,9 @@ overflow); overflow is expected here and raises no warning.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from gradlib import _validate
 
 __all__ = [
     "chain_backward",
@@ -31,30 +31,6 @@ __all__ = [
 
 _MAX_MULTIPLICATIONS = 200_000
 _DTYPES = "float16, float32, float64, longdouble"
-
-
-def _check_depth(depth: object, minimum: int = 1) -> int:
-    """Return ``depth`` as an int after checking it is an integer >= ``minimum``."""
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < minimum:
-        raise ValueError(f"depth must be an integer >= {minimum}, got {depth!r}")
-    return int(depth)
-
-
-def _check_real(value: object, name: str) -> float:
-    """Return ``value`` as a float after checking it is a real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    return float(value)
-
-
-def _float_array(value: object, name: str) -> np.ndarray:
-    """Return ``value`` as an array of a floating dtype (integers become float64)."""
-    arr = np.asarray(value)
-    if np.issubdtype(arr.dtype, np.floating):
-        return arr
-    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
-        return arr.astype(np.float64)
-    raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
 
 
 def chain_forward(x: np.ndarray, weights: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
@@ -76,15 +52,17 @@ def chain_forward(x: np.ndarray, weights: list[np.ndarray]) -> tuple[list[np.nda
         TypeError: if ``weights`` is not a list or tuple, or arrays are not numeric.
     """
     if not isinstance(weights, (list, tuple)):
-        raise TypeError(f"weights must be a list of 2-D arrays, got {type(weights).__name__}")
-    a = _float_array(x, "x")
+        raise _validate.ArgumentTypeError(
+            f"weights must be a list of 2-D arrays, got {type(weights).__name__}"
+        )
+    a = _validate.float_array(x, "x")
     if a.ndim not in (1, 2):
         raise ValueError(f"x must have shape (N, D) or (D,), got shape {a.shape}")
     activations = [a]
     Ws = []
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for k, W in enumerate(weights):
-            W = _float_array(W, f"weights[{k}]")
+            W = _validate.float_array(W, f"weights[{k}]")
             if W.ndim != 2 or W.shape[0] != a.shape[-1]:
                 raise ValueError(
                     f"weights[{k}] must have shape ({a.shape[-1]}, D_out) to follow an activation "
@@ -116,9 +94,7 @@ def chain_backward(dout: np.ndarray, cache: dict) -> tuple[list[np.ndarray], lis
         ValueError: if ``dout`` does not have the output's shape.
     """
     activations, Ws = cache["activations"], cache["weights"]
-    d = _float_array(dout, "dout")
-    if d.shape != activations[-1].shape:
-        raise ValueError(f"dout must have the output's shape {activations[-1].shape}, got {d.shape}")
+    d = _validate.shaped_like(dout, activations[-1].shape)
     dxs = [d]
     dWs = []
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
@@ -145,20 +121,13 @@ def scaled_identity_weights(depth: int, dim: int, scale: float) -> list[np.ndarr
         A list of L arrays of shape (D, D).
 
     Raises:
-        ValueError: if ``depth`` or ``dim`` is not an integer >= 1.
-        TypeError: if ``scale`` is not a real number.
+        ValueError: if ``depth`` or ``dim`` is < 1.
+        TypeError: if ``depth`` or ``dim`` is not an integer or ``scale`` not a real number.
     """
-    depth = _check_depth(depth)
-    dim = _check_dim(dim)
-    s = _check_real(scale, "scale")
+    depth = _validate.integer(depth, "depth", at_least=1)
+    dim = _validate.integer(dim, "dim", at_least=1)
+    s = _validate.number(scale, "scale", finite=False)
     return [s * np.eye(dim) for _ in range(depth)]
-
-
-def _check_dim(dim: object) -> int:
-    """Return ``dim`` as an int after checking it is an integer >= 1."""
-    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 1:
-        raise ValueError(f"dim must be an integer >= 1, got {dim!r}")
-    return int(dim)
 
 
 def random_gaussian_weights(
@@ -181,16 +150,14 @@ def random_gaussian_weights(
         A list of L float64 arrays of shape (D, D), drawn layer by layer in order.
 
     Raises:
-        ValueError: if ``depth`` or ``dim`` is not an integer >= 1 or ``std`` < 0.
-        TypeError: if ``rng`` is not a ``numpy.random.Generator``.
+        ValueError: if ``depth`` or ``dim`` is < 1 or ``std`` < 0.
+        TypeError: if ``depth`` or ``dim`` is not an integer, ``std`` not a real number or ``rng`` not
+            a ``numpy.random.Generator``.
     """
-    depth = _check_depth(depth)
-    dim = _check_dim(dim)
-    std = _check_real(std, "std")
-    if not std >= 0:
-        raise ValueError(f"std must be >= 0, got {std!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    depth = _validate.integer(depth, "depth", at_least=1)
+    dim = _validate.integer(dim, "dim", at_least=1)
+    std = _validate.number(std, "std", at_least=0)
+    rng = _validate.generator(rng)
     return [rng.normal(0.0, std, size=(dim, dim)) for _ in range(depth)]
 
 
@@ -209,11 +176,11 @@ def output_scale(scale: float, depth: int) -> float:
         ``s**L`` as a float (``2**100 ≈ 1.27e30``, ``0.5**100 ≈ 7.9e-31``).
 
     Raises:
-        ValueError: if ``depth`` is not an integer >= 0.
-        TypeError: if ``scale`` is not a real number.
+        ValueError: if ``depth`` < 0.
+        TypeError: if ``depth`` is not an integer or ``scale`` not a real number.
     """
-    s = _check_real(scale, "scale")
-    depth = _check_depth(depth, minimum=0)
+    s = _validate.number(scale, "scale", finite=False)
+    depth = _validate.integer(depth, "depth", at_least=0)
     try:
         return s**depth
     except OverflowError:
@@ -240,7 +207,7 @@ def first_overflow_depth(scale: float, dtype=np.float32) -> int:
         ValueError: if ``dtype`` is not a floating dtype, ``|scale| <= 1`` (nothing ever overflows)
             or ``scale`` is so close to 1 that no overflow happens within 200000 layers.
     """
-    s = _check_real(scale, "scale")
+    s = _validate.number(scale, "scale", finite=False)
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:

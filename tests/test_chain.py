@@ -145,7 +145,13 @@ def test_weights_helpers():
     ("call", "exc", "text"),
     [
         (lambda: scaled_identity_weights(0, 3, 2.0), ValueError, "0"),
-        (lambda: scaled_identity_weights(3, 2.5, 2.0), ValueError, "2.5"),
+        (lambda: scaled_identity_weights(3, 2.5, 2.0), TypeError, "2.5 (float)"),
+        (lambda: scaled_identity_weights(3, 2, "2"), TypeError, "'2' (str)"),
+        (
+            lambda: chain_backward(np.ones((2, 3)), chain_forward(np.ones((3, 3)), [np.eye(3)])[1]),
+            ValueError,
+            "(2, 3)",
+        ),
         (
             lambda: random_gaussian_weights(2, 3, std=-1.0, rng=np.random.default_rng()),
             ValueError,
