@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     p_check.add_argument("assignment", nargs="*", help="assignments to check (default: all)")
     p_check.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     p_check.set_defaults(func=_cmd_selfcheck)
+
+    from autograder import classroom_cli
+
+    classroom_cli.register(sub)  # release, collect, return, export, doctor
     return parser
 
 
