@@ -15,10 +15,11 @@ function returns the same container type with new arrays and never modifies the 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
+
+from gradlib import _validate
 
 __all__ = ["clip_by_global_norm", "clip_by_norm", "clip_by_value", "global_norm"]
 
@@ -26,7 +27,7 @@ _EPS = 1e-6  # added to the total norm by torch.nn.utils.clip_grad_norm_
 
 
 def _items(grads: object) -> tuple[list, list[np.ndarray]]:
-    """Split ``grads`` into keys (dict) or positions (list/tuple) and arrays; raise on others."""
+    """Split ``grads`` into keys (dict) or positions (list/tuple) and floating arrays; raise on others."""
     if isinstance(grads, Mapping):
         keys = list(grads.keys())
         values = [grads[k] for k in keys]
@@ -34,14 +35,10 @@ def _items(grads: object) -> tuple[list, list[np.ndarray]]:
         keys = list(range(len(grads)))
         values = list(grads)
     else:
-        raise TypeError(f"grads must be a list, tuple or dict of arrays, got {type(grads).__name__}")
-    arrays = []
-    for key, value in zip(keys, values, strict=True):
-        arr = np.asarray(value)
-        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-            raise TypeError(f"grads[{key!r}] must be a numeric array, got dtype {arr.dtype}")
-        arrays.append(arr)
-    return keys, arrays
+        raise _validate.ArgumentTypeError(
+            f"grads must be a list, tuple or dict of arrays, got {type(grads).__name__}"
+        )
+    return keys, [_validate.float_array(v, f"grads[{k!r}]") for k, v in zip(keys, values, strict=True)]
 
 
 def _rebuild(grads: object, keys: list, arrays: list[np.ndarray]) -> object:
@@ -51,20 +48,6 @@ def _rebuild(grads: object, keys: list, arrays: list[np.ndarray]) -> object:
     if isinstance(grads, tuple):
         return tuple(arrays)
     return list(arrays)
-
-
-def _check_positive(value: object, name: str, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float after checking it is a finite number > 0 (or >= 0)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (value > 0 or (allow_zero and value == 0)):
-        return float(value)
-    bound = ">= 0" if allow_zero else "> 0"
-    raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-
-
-def _as_float(arr: np.ndarray) -> np.ndarray:
-    """Return integer arrays as float64 and float arrays unchanged (their dtype is kept)."""
-    return arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64)
 
 
 def clip_by_value(grads, clip_value: float):
@@ -84,11 +67,11 @@ def clip_by_value(grads, clip_value: float):
 
     Raises:
         ValueError: if ``clip_value`` is negative or not finite.
-        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays.
+        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays, or a bound not a number.
     """
-    c = _check_positive(clip_value, "clip_value", allow_zero=True)
+    c = _validate.number(clip_value, "clip_value", at_least=0)
     keys, arrays = _items(grads)
-    return _rebuild(grads, keys, [np.clip(_as_float(a), -c, c) for a in arrays])
+    return _rebuild(grads, keys, [np.clip(a, -c, c) for a in arrays])
 
 
 def clip_by_norm(grads, max_norm: float):
@@ -109,13 +92,12 @@ def clip_by_norm(grads, max_norm: float):
 
     Raises:
         ValueError: if ``max_norm`` is not a finite number > 0.
-        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays.
+        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays, or a bound not a number.
     """
-    c = _check_positive(max_norm, "max_norm")
+    c = _validate.number(max_norm, "max_norm", above=0)
     keys, arrays = _items(grads)
     clipped = []
     for a in arrays:
-        a = _as_float(a)
         norm = float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
         clipped.append(a * (c / norm) if norm > c else a.copy())
     return _rebuild(grads, keys, clipped)
@@ -159,11 +141,11 @@ def clip_by_global_norm(grads, max_norm: float):
 
     Raises:
         ValueError: if ``max_norm`` is not a finite number > 0.
-        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays.
+        TypeError: if ``grads`` is not a list, tuple or dict of numeric arrays, or a bound not a number.
     """
-    c = _check_positive(max_norm, "max_norm")
+    c = _validate.number(max_norm, "max_norm", above=0)
     keys, arrays = _items(grads)
     total = global_norm(grads)
     coef = min(1.0, c / (total + _EPS))
-    clipped = [_as_float(a) * coef if coef < 1.0 else _as_float(a).copy() for a in arrays]
+    clipped = [a * coef if coef < 1.0 else a.copy() for a in arrays]
     return _rebuild(grads, keys, clipped), total

@@ -128,3 +128,14 @@ def test_bad_container_raises_type_error():
     """Does a bare array (not a list or dict) raise TypeError naming its type?"""
     with pytest.raises(TypeError, match="ndarray"):
         clip_by_value(np.ones(3), 1.0)
+    with pytest.raises(TypeError, match="'1' \\(str\\)"):
+        clip_by_norm([np.ones(3)], "1")
+    with pytest.raises(TypeError, match=r"grads\['b'\].*<U1"):
+        clip_by_global_norm({"a": np.ones(2), "b": np.array(["x"])}, 1.0)
+
+
+def test_float32_stays_float32_and_integers_become_float64():
+    """Do the clipped arrays keep a float32 dtype and turn integer gradients into float64?"""
+    grads = [np.array([3.0, 4.0], dtype=np.float32), np.array([1, 2])]
+    for out in (clip_by_value(grads, 1.0), clip_by_norm(grads, 1.0), clip_by_global_norm(grads, 1.0)[0]):
+        assert [a.dtype for a in out] == [np.float32, np.float64]
