@@ -1,4 +1,4 @@
-"""Command line: ``autograder build``, ``grade``, ``demo`` and ``selfcheck``."""
+"""Command line: ``autograder build``, ``grade``, ``worker``, ``demo`` and ``selfcheck``."""
 
 from __future__ import annotations
 
@@ -54,14 +54,33 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     from autograder import report
 
+    cluster = None
+    if args.scheduler:
+        from autograder import cluster as dask_cluster
+
+        cluster = dask_cluster.factory(args.scheduler)
     with report.GradingProgress() as progress:
-        results = engine.grade(Path(args.submissions), Path(args.out), options, progress=progress)
+        results = engine.grade(
+            Path(args.submissions), Path(args.out), options, progress=progress, executor_factory=cluster
+        )
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "flagged", "failed")}
     print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    if cluster is not None and cluster.executor is not None:
+        used = cluster.executor
+        print(f"graded on {len(used.hosts)} machine(s) by {len(used.workers_used)} Dask worker(s)")
+        if used.lost:
+            print(f"autograder: error: {used.lost}", file=sys.stderr)
+            return 1
     print(f"wrote {Path(args.out) / 'grades.csv'}")
     release = Path(args.course) / "course"
     report.publish(results, Path(args.out), submissions=Path(args.submissions), release_dir=release)
     return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from autograder import cluster
+
+    return cluster.worker_main(args.address, args.nworkers, args.name, args.local_directory)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -110,7 +129,19 @@ def _parser() -> argparse.ArgumentParser:
     p_grade.add_argument(
         "--course", default=str(build.REPO), help="course root holding solutions/ (default: this repo)"
     )
+    p_grade.add_argument(
+        "--scheduler", help="grade on a Dask cluster: tcp://host:port or a scheduler file (default: here)"
+    )
     p_grade.set_defaults(func=_cmd_grade)
+
+    p_worker = sub.add_parser("worker", help="grading workers for a Dask scheduler (one process each)")
+    p_worker.add_argument("address", help="scheduler address tcp://host:port, or a scheduler file")
+    p_worker.add_argument(
+        "--nworkers", type=int, default=None, help="grading processes (default: one per core)"
+    )
+    p_worker.add_argument("--name", default=None, help="worker name shown by the scheduler")
+    p_worker.add_argument("--local-directory", default=None, help="working directory for the workers")
+    p_worker.set_defaults(func=_cmd_worker)
 
     p_demo = sub.add_parser("demo", help="build, simulate a class of 35 students, grade them, report")
     p_demo.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out, replaced)")
