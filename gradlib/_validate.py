@@ -34,6 +34,7 @@ import numpy as np
 __all__ = [
     "ArgumentTypeError",
     "choice",
+    "compatible",
     "float_array",
     "generator",
     "integer",
@@ -176,3 +177,15 @@ def shaped_like(value: Any, shape: tuple[int, ...], name: str = "dout") -> np.nd
     if arr.shape != tuple(shape):
         raise ValueError(f"{name} has shape {arr.shape}, expected the forward output's shape {tuple(shape)}")
     return arr
+
+
+def compatible(
+    ok: bool, a: str, a_shape: tuple[int, ...], b: str, b_shape: tuple[int, ...], rule: str
+) -> None:
+    """Raise ValueError ``"<a> has shape .. but <b> has shape ..: <rule>"`` unless ``ok``.
+
+    Raises:
+        ValueError: e.g. ``"x has shape (2, 3) but W has shape (4, 5): x.shape[1] must equal W.shape[0]"``.
+    """
+    if not ok:
+        raise ValueError(f"{a} has shape {tuple(a_shape)} but {b} has shape {tuple(b_shape)}: {rule}")

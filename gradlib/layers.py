@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from gradlib import activations
+from gradlib import _validate, activations
 
 __all__ = [
     "activation_backward",
@@ -26,25 +26,6 @@ __all__ = [
     "residual_backward",
     "residual_forward",
 ]
-
-
-def _array(value: Any, name: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a floating ndarray with ``ndim`` dimensions, or raise naming it."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iub":
-        arr = arr.astype(np.float64)
-    elif arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
-    return arr
-
-
-def _check_dout(dout: Any, shape: tuple[int, ...]) -> np.ndarray:
-    dout = np.asarray(dout)
-    if dout.shape != shape:
-        raise ValueError(f"dout has shape {dout.shape}, expected the forward output shape {shape}")
-    return dout
 
 
 def affine_forward(x: Any, W: Any, b: Any) -> tuple[np.ndarray, tuple]:
@@ -63,16 +44,12 @@ def affine_forward(x: Any, W: Any, b: Any) -> tuple[np.ndarray, tuple]:
     Raises:
         ValueError: if the shapes do not fit together (the message names them).
     """
-    x = _array(x, "x", 2)
-    W = _array(W, "W", 2)
-    b = _array(b, "b", 1)
-    if x.shape[1] != W.shape[0]:
-        raise ValueError(
-            f"x has shape {x.shape} but W has shape {W.shape}: "
-            f"x.shape[1] must equal W.shape[0] (W is (fan_in, fan_out), used as x @ W)"
-        )
-    if b.shape[0] != W.shape[1]:
-        raise ValueError(f"b has shape {b.shape} but W has shape {W.shape}: b needs W.shape[1] items")
+    x = _validate.float_array(x, "x", ndim=2)
+    W = _validate.float_array(W, "W", ndim=2)
+    b = _validate.float_array(b, "b", ndim=1)
+    rule = "x.shape[1] must equal W.shape[0] (W is (fan_in, fan_out), used as x @ W)"
+    _validate.compatible(x.shape[1] == W.shape[0], "x", x.shape, "W", W.shape, rule)
+    _validate.compatible(b.shape[0] == W.shape[1], "b", b.shape, "W", W.shape, "b needs W.shape[1] items")
     return x @ W + b, (x, W, b)
 
 
@@ -94,7 +71,7 @@ def affine_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, np.ndarray, np
         ValueError: if ``dout`` does not have the forward output's shape.
     """
     x, W, _ = cache
-    dout = _check_dout(dout, (x.shape[0], W.shape[1]))
+    dout = _validate.shaped_like(dout, (x.shape[0], W.shape[1]))
     return dout @ W.T, x.T @ dout, dout.sum(axis=0)
 
 
@@ -136,7 +113,7 @@ def activation_backward(dout: Any, cache: tuple) -> np.ndarray:
         ValueError: if ``dout`` does not have the forward output's shape.
     """
     x, act = cache
-    dout = _check_dout(dout, x.shape)
+    dout = _validate.shaped_like(dout, x.shape)
     return dout * act.grad(x)
 
 
@@ -166,20 +143,14 @@ def residual_forward(
     Raises:
         ValueError: if the shapes do not fit (the message names them) or the activation is unknown.
     """
-    x = _array(x, "x", 2)
-    W2 = _array(W2, "W2", 2)
-    if W2.shape[1] != x.shape[1]:
-        raise ValueError(
-            f"W2 has shape {W2.shape} but x has shape {x.shape}: a residual block must map back "
-            f"to the input width, so W2 must be (H, {x.shape[1]})"
-        )
+    x = _validate.float_array(x, "x", ndim=2)
+    W2 = _validate.float_array(W2, "W2", ndim=2)
+    rule = f"a residual block must map back to the input width, so W2 must be (H, {x.shape[1]})"
+    _validate.compatible(W2.shape[1] == x.shape[1], "W2", W2.shape, "x", x.shape, rule)
     h, cache1 = affine_forward(x, W1, b1)
     a, cache_act = activation_forward(h, activation)
-    if a.shape[1] != W2.shape[0]:
-        raise ValueError(
-            f"W1 has shape {np.shape(W1)} but W2 has shape {W2.shape}: "
-            "W2.shape[0] must equal W1.shape[1] (the hidden width H)"
-        )
+    rule = "W2.shape[0] must equal W1.shape[1] (the hidden width H)"
+    _validate.compatible(a.shape[1] == W2.shape[0], "W1", np.shape(W1), "W2", W2.shape, rule)
     y, cache2 = affine_forward(a, W2, b2)
     return x + y, (cache1, cache_act, cache2)
 
@@ -205,7 +176,7 @@ def residual_backward(dout: Any, cache: tuple) -> tuple[np.ndarray, ...]:
     """
     cache1, cache_act, cache2 = cache
     x = cache1[0]
-    dout = _check_dout(dout, x.shape)
+    dout = _validate.shaped_like(dout, x.shape)
     da, dW2, db2 = affine_backward(dout, cache2)
     dh = activation_backward(da, cache_act)
     dx, dW1, db1 = affine_backward(dh, cache1)

@@ -60,6 +60,10 @@ def test_wrong_type_raises_a_type_error_naming_it(call, text):
         (lambda: v.choice(["l2"], "clip", (None, "value")), "clip ['l2'] is not one of None, value"),
         (lambda: v.float_array(np.ones(3), "x", ndim=2), "x must be 2-D, got shape (3,)"),
         (
+            lambda: v.compatible(False, "x", (2, 3), "W", (4, 5), "x.shape[1] must equal W.shape[0]"),
+            "x has shape (2, 3) but W has shape (4, 5): x.shape[1] must equal W.shape[0]",
+        ),
+        (
             lambda: v.shaped_like(np.ones((3, 5)), (5, 3)),
             "dout has shape (3, 5), expected the forward output's shape (5, 3)",
         ),
@@ -83,6 +87,7 @@ def test_valid_values_come_back_as_python_scalars():
     assert v.choice(None, "clip", (None, "value")) is None
     rng = np.random.default_rng(0)
     assert v.generator(rng) is rng
+    assert v.compatible(True, "x", (2, 3), "W", (3, 5), "fits") is None
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
