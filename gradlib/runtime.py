@@ -24,15 +24,20 @@ def scaled(interactive: int, graded: int) -> int:
 
 
 def skip_figures_under_grading() -> None:
-    """Under the autograder, build figures but do not rasterize them; interactively, do nothing.
+    """Under the autograder, build figures but do not rasterize them; set up how failed checks show.
 
     Rendering a figure to PNG costs 0.1-0.5 s, a third of a lesson's graded run, and the images only
     bloat the feedback. Under grading this switches matplotlib to the non-displaying Agg backend, which
     also stops IPython's inline backend from drawing pyplot figures: a cell that ends with ``fig`` or
     calls ``plt.show()`` shows ``<Figure size ... with N Axes>`` instead of an image.
     :class:`gradlib.figures.CourseFigure` checks :func:`grading` itself.
-    Every lesson calls it in its setup cell.
+    Every lesson calls it in its setup cell, so it also installs :mod:`gradlib.checks.display`: in
+    JupyterLab a failed check shows its message in a few lines and Run All goes on past it; under
+    Validate the failure stays a failure but shows short; under autograde nothing changes.
     """
+    from gradlib.checks import display
+
+    display.install()
     if not grading():
         return
     import matplotlib
