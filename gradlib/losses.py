@@ -10,22 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = ["mse", "softmax_cross_entropy"]
-
-
-def _floating(value: Any, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iub":
-        return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    return arr
 
 
 def _labels(y: Any, n: int, c: int) -> np.ndarray:
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
-        raise TypeError(
+        raise _validate.ArgumentTypeError(
             f"labels y must be integer class indices in [0, {c}), got dtype {y.dtype}"
             + (" (one-hot or probabilities are not accepted)" if y.ndim == 2 else "")
         )
@@ -58,7 +51,7 @@ def softmax_cross_entropy(logits: Any, y: Any) -> tuple[float, np.ndarray]:
         TypeError: if the labels are not integers (e.g. one-hot floats).
         ValueError: if the shapes do not match or a label is out of range (the message names it).
     """
-    z = _floating(logits, "logits")
+    z = _validate.float_array(logits, "logits")
     if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
         raise ValueError(f"logits must be a non-empty (N, C) array, got shape {z.shape}")
     n, c = z.shape
@@ -91,8 +84,8 @@ def mse(pred: Any, target: Any) -> tuple[float, np.ndarray]:
     Raises:
         ValueError: if the shapes differ (the message names both) or the arrays are empty.
     """
-    pred = _floating(pred, "pred")
-    target = _floating(target, "target")
+    pred = _validate.float_array(pred, "pred")
+    target = _validate.float_array(target, "target")
     if pred.shape != target.shape:
         raise ValueError(f"pred has shape {pred.shape} but target has shape {target.shape}; they must match")
     if pred.size == 0:
