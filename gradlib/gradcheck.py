@@ -18,25 +18,21 @@ from typing import Any
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = ["check_gradient", "numerical_gradient", "numerical_gradient_array", "rel_error"]
 
 
 def _check_x(x: Any) -> np.ndarray:
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         got = f"dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
-        raise TypeError(
+        raise _validate.ArgumentTypeError(
             f"x must be a float64 numpy array (it is perturbed in place by h), got {got}; "
             "use x.astype(np.float64)"
         )
     if not x.flags.writeable:
         raise ValueError("x is read-only; numerical gradients perturb x in place")
     return x
-
-
-def _check_h(h: Any) -> float:
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.floating)) or not 0 < h < np.inf:
-        raise ValueError(f"step h must be a finite number > 0, got {h!r}")
-    return float(h)
 
 
 def _scalar(value: Any) -> float:
@@ -83,7 +79,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, *, h: floa
         ValueError: if ``h <= 0`` or ``f`` does not return a scalar.
     """
     x = _check_x(x)
-    h = _check_h(h)
+    h = _validate.number(h, "step h", above=0)
     return _centered(lambda v: _scalar(f(v)), x, h)
 
 
@@ -110,7 +106,7 @@ def numerical_gradient_array(
         ValueError: if ``h <= 0`` or ``f(x)`` does not have ``dout``'s shape.
     """
     x = _check_x(x)
-    h = _check_h(h)
+    h = _validate.number(h, "step h", above=0)
     dout = np.asarray(dout, dtype=np.float64)
 
     def weighted(v: np.ndarray) -> float:
