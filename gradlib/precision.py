@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = [
     "FORMATS",
     "FloatFormat",
@@ -77,8 +79,7 @@ def float_format(name: str) -> FloatFormat:
     Raises:
         ValueError: if the name is unknown (the message lists the options).
     """
-    if name not in FORMATS:
-        raise ValueError(f"format {name!r} is not one of {', '.join(FORMATS)}")
+    _validate.choice(name, "format", tuple(FORMATS))
     e, m = FORMATS[name]
     bias = 2 ** (e - 1) - 1
     return FloatFormat(
@@ -133,21 +134,12 @@ def unscale(grads: Sequence[Any], scale: float) -> tuple[list[np.ndarray], bool]
 
     Raises:
         ValueError: if ``scale`` is not a positive finite number.
+        TypeError: if ``scale`` is not a real number.
     """
-    scale = _check_scale(scale)
+    scale = _validate.number(scale, "scale", above=0)
     out = [np.asarray(g).astype(np.float32) / np.float32(scale) for g in grads]
     found_inf = not all(bool(np.all(np.isfinite(g))) for g in out)
     return out, found_inf
-
-
-def _check_scale(scale: Any) -> float:
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        raise TypeError(f"scale must be a number, got {scale!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"scale {scale!r} must be a positive finite number")
-    return value
 
 
 def loss_scaled_gradients(
@@ -168,7 +160,7 @@ def loss_scaled_gradients(
     Returns:
         ``(grads32, found_inf)`` as :func:`unscale` returns them.
     """
-    scale = _check_scale(scale)
+    scale = _validate.number(scale, "scale", above=0)
     scaled = cast(np.asarray(dout, dtype=np.float32) * np.float32(scale), np.float16)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         grads = backward(scaled)
@@ -205,14 +197,12 @@ def update_scale(
 
     Raises:
         ValueError: if a factor or the interval is out of range (the message names it).
+        TypeError: if a factor or the scale is not a number, or the interval not an integer.
     """
-    scale = _check_scale(scale)
-    if not growth_factor > 1.0:
-        raise ValueError(f"growth_factor {growth_factor!r} must be greater than 1")
-    if not 0.0 < backoff_factor < 1.0:
-        raise ValueError(f"backoff_factor {backoff_factor!r} must be in (0, 1)")
-    if int(growth_interval) != growth_interval or growth_interval < 1:
-        raise ValueError(f"growth_interval {growth_interval!r} must be a positive integer")
+    scale = _validate.number(scale, "scale", above=0)
+    growth_factor = _validate.number(growth_factor, "growth_factor", above=1)
+    backoff_factor = _validate.number(backoff_factor, "backoff_factor", above=0, below=1)
+    growth_interval = _validate.integer(growth_interval, "growth_interval", at_least=1)
     if found_inf:
         return float(np.float32(scale) * np.float32(backoff_factor)), 0
     tracker = int(growth_tracker) + 1

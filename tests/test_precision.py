@@ -116,6 +116,8 @@ def test_update_scale_matches_torch_amp_update_scale():
         (lambda: pr.update_scale(1.0, 0, False, growth_factor=0.5), ValueError, "0.5"),
         (lambda: pr.update_scale(1.0, 0, False, backoff_factor=2.0), ValueError, "2.0"),
         (lambda: pr.update_scale(1.0, 0, False, growth_interval=0), ValueError, "0"),
+        (lambda: pr.update_scale(1.0, 0, False, growth_interval=2.5), TypeError, "2.5 (float)"),
+        (lambda: pr.update_scale(1.0, 0, False, growth_factor="2"), TypeError, "'2' (str)"),
     ],
 )
 def test_bad_input_names_the_value(call, exc, text):
