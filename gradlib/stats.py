@@ -17,6 +17,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = [
     "DEFAULT_FALSE_RATE",
     "excess_kurtosis",
@@ -34,24 +36,18 @@ def z_for(false_rate: float = DEFAULT_FALSE_RATE, comparisons: int = 1) -> float
 
     Raises:
         ValueError: if ``false_rate`` is not in (0, 1) or ``comparisons`` < 1.
+        TypeError: if ``false_rate`` is not a number or ``comparisons`` not an integer.
     """
-    if not 0.0 < false_rate < 1.0:
-        raise ValueError(f"false_rate {false_rate!r} is not in (0, 1)")
-    if comparisons < 1:
-        raise ValueError(f"comparisons {comparisons!r} must be at least 1")
+    false_rate = _validate.number(false_rate, "false_rate", above=0, below=1)
+    comparisons = _validate.integer(comparisons, "comparisons", at_least=1)
     return NormalDist().inv_cdf(1.0 - false_rate / (2.0 * comparisons))
-
-
-def _check_n(n: int) -> None:
-    if n < 2:
-        raise ValueError(f"sample size n={n!r} is too small; need at least 2")
 
 
 def mean_tolerance(
     sigma: float, n: int, *, false_rate: float = DEFAULT_FALSE_RATE, comparisons: int = 1
 ) -> float:
     """Tolerance on a sample mean: ``z * sigma / sqrt(n)``."""
-    _check_n(n)
+    n = _validate.integer(n, "sample size n", at_least=2)
     return z_for(false_rate, comparisons) * sigma / math.sqrt(n)
 
 
@@ -68,9 +64,8 @@ def std_tolerance(
     By the delta method, ``Var(s) ~= sigma^2 (kappa - 1) / (4 n)``, so the tolerance is
     ``z * sigma * sqrt((kappa - 1) / (4 n))``.
     """
-    _check_n(n)
-    if kurtosis < 1.0:
-        raise ValueError(f"kurtosis {kurtosis!r} is below 1, the minimum for any distribution")
+    n = _validate.integer(n, "sample size n", at_least=2)
+    kurtosis = _validate.number(kurtosis, "kurtosis (at least 1 for any distribution)", at_least=1)
     return z_for(false_rate, comparisons) * sigma * math.sqrt((kurtosis - 1.0) / (4.0 * n))
 
 
@@ -80,7 +75,7 @@ def kurtosis_tolerance(n: int, *, false_rate: float = DEFAULT_FALSE_RATE, compar
     ``24 / n`` is the asymptotic variance for a normal sample; uniform and truncated-normal samples have
     a smaller one, so the bound holds for all three.
     """
-    _check_n(n)
+    n = _validate.integer(n, "sample size n", at_least=2)
     return z_for(false_rate, comparisons) * math.sqrt(24.0 / n)
 
 
