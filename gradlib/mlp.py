@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlib import activations, batchnorm, init, layers
+from gradlib import _validate, activations, batchnorm, init, layers
 
 __all__ = ["INITIALIZERS", "MLP"]
 
@@ -61,21 +61,13 @@ INITIALIZERS = (
 )
 
 
-def _positive_int(value: object, name: str) -> int:
-    """Return ``value`` as an int after checking it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def _weight_fn(initializer: object) -> Callable[[tuple[int, int], np.random.Generator], np.ndarray]:
     """Return ``f(shape, rng) -> W`` for an initializer name, a std (float) or a callable."""
     if callable(initializer):
         return lambda shape, rng: np.asarray(initializer(shape, rng=rng), dtype=np.float64)
     if isinstance(initializer, numbers.Real) and not isinstance(initializer, bool):
-        if not initializer >= 0:
-            raise ValueError(f"initializer std must be >= 0, got {initializer!r}")
-        return lambda shape, rng: init.normal(shape, std=float(initializer), rng=rng)
+        std = _validate.number(initializer, "initializer std", at_least=0)
+        return lambda shape, rng: init.normal(shape, std=std, rng=rng)
     if initializer == "zeros":
         return lambda shape, rng: init.zeros(shape)
     if isinstance(initializer, str) and initializer in INITIALIZERS:
@@ -124,11 +116,10 @@ class MLP:
     def __post_init__(self) -> None:
         """Validate the architecture and fail early with the bad value in the message."""
         for name in ("in_dim", "out_dim", "depth", "width"):
-            _positive_int(getattr(self, name), name)
+            _validate.integer(getattr(self, name), name, at_least=1)
         activations.get(self.activation)  # raises ValueError listing the options
         _weight_fn(self.initializer)
-        if not isinstance(self.branch_scale, numbers.Real):
-            raise TypeError(f"branch_scale must be a number, got {self.branch_scale!r}")
+        _validate.number(self.branch_scale, "branch_scale", finite=False)
 
     @property
     def n_layers(self) -> int:
@@ -156,8 +147,7 @@ class MLP:
             ValueError: if ``zero_gamma`` is asked without both batchnorm and residual.
             TypeError: if ``rng`` is not a Generator.
         """
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        _validate.generator(rng)
         if zero_gamma and not (self.batchnorm and self.residual):
             raise ValueError("zero_gamma=True needs batchnorm=True and residual=True")
         draw = _weight_fn(self.initializer)
