@@ -13,13 +13,12 @@ update:data ratio ``||lr * v_k|| / ||W_k||`` (healthy training sits near 1e-3).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradlib import _validate, losses
 from gradlib import clip as gclip
-from gradlib import losses
 from gradlib.mlp import MLP
 
 __all__ = ["CLIP_MODES", "LOSSES", "History", "sgd_momentum_step", "train", "train_step"]
@@ -65,21 +64,6 @@ class History:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def _choice(value: object, name: str, options: tuple) -> object:
-    """Return ``value`` if it is one of ``options``, else raise naming it and the options."""
-    if value not in options:
-        raise ValueError(f"{name} {value!r} is not one of {', '.join(map(str, options))}")
-    return value
-
-
-def _positive(value: object, name: str, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float after checking it is a finite number > 0 (or >= 0)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if ok and (value > 0 or (allow_zero and value == 0)):
-        return float(value)
-    raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
-
-
 def sgd_momentum_step(
     params: dict, grads: dict, velocity: dict, *, lr: float, momentum: float = 0.9
 ) -> tuple[dict, dict]:
@@ -100,9 +84,8 @@ def sgd_momentum_step(
     Raises:
         ValueError: if a gradient is missing, or lr / momentum are out of range.
     """
-    lr = _positive(lr, "lr")
-    if not isinstance(momentum, numbers.Real) or not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    lr = _validate.number(lr, "lr", above=0)
+    momentum = _validate.number(momentum, "momentum", at_least=0, below=1)
     new_params, new_velocity = {}, {}
     for key, p in params.items():
         if key not in grads:
@@ -162,10 +145,12 @@ def train_step(
     Raises:
         ValueError: on an unknown loss or clip mode or a missing clip_value.
     """
-    _choice(loss, "loss", LOSSES)
-    _choice(clip, "clip", (None, *CLIP_MODES))
-    if clip is not None:
-        _positive(clip_value, "clip_value", allow_zero=clip == "value")
+    _validate.choice(loss, "loss", LOSSES)
+    _validate.choice(clip, "clip", (None, *CLIP_MODES))
+    if clip == "value":
+        _validate.number(clip_value, "clip_value", at_least=0)
+    elif clip is not None:
+        _validate.number(clip_value, "clip_value", above=0)
     out, cache, new_state = model.forward(params, x, state, training=True)
     value, dout = losses.softmax_cross_entropy(out, y) if loss == "softmax_ce" else losses.mse(out, y)
     grads = model.backward(dout, cache)
@@ -225,14 +210,12 @@ def train(
         ValueError: on bad steps, batch_size, loss, clip mode or clip_value.
         TypeError: if ``rng`` is not a Generator.
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    steps = _validate.integer(steps, "steps", at_least=1)
+    rng = _validate.generator(rng)
     x, y = np.asarray(x), np.asarray(y)
     N = x.shape[0]
-    if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or not 1 <= batch_size <= N):
-        raise ValueError(f"batch_size must be an integer in [1, {N}] or None, got {batch_size!r}")
+    if batch_size is not None:
+        _validate.integer(batch_size, "batch_size (or None)", at_least=1, at_most=N)
     names = [f"W{k}" for k in range(1, model.n_layers + 1)]
     rec = {
         "loss": np.full(steps, np.nan),
