@@ -41,6 +41,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "SATURATION_LEVEL",
@@ -131,11 +133,8 @@ class Verdict(NamedTuple):
 
 
 def _float_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    """Return ``value`` as a non-empty float64 array (statistics are computed in float64)."""
+    arr = _validate.float_array(value, name, ndim=ndim)
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); need at least one value")
     return arr.astype(np.float64)
@@ -245,15 +244,14 @@ def layer_stats(
         raise TypeError(f"activation must be a name such as 'relu', got {activation!r}")
     out_a, dout_a = _float_array(out, "out"), _float_array(dout, "dout")
     W_a, dW_a = _float_array(W, "W"), _float_array(dW, "dW")
-    if dout_a.shape != out_a.shape:
-        raise ValueError(f"dout has shape {dout_a.shape} but out has shape {out_a.shape}; they must match")
-    if dW_a.shape != W_a.shape:
-        raise ValueError(f"dW has shape {dW_a.shape} but W has shape {W_a.shape}; they must match")
+    _validate.compatible(
+        dout_a.shape == out_a.shape, "dout", dout_a.shape, "out", out_a.shape, "they must match"
+    )
+    _validate.compatible(dW_a.shape == W_a.shape, "dW", dW_a.shape, "W", W_a.shape, "they must match")
     ratio = std_ratio(dW_a, W_a)
     if update is not None:
         upd = _float_array(update, "update")
-        if upd.shape != W_a.shape:
-            raise ValueError(f"update has shape {upd.shape} but W has shape {W_a.shape}; they must match")
+        _validate.compatible(upd.shape == W_a.shape, "update", upd.shape, "W", W_a.shape, "they must match")
         update_ratio: float | None = std_ratio(upd, W_a)
     elif lr is not None:
         update_ratio = float(lr) * ratio
@@ -316,8 +314,7 @@ def mlp_stats(
     from gradlib import batchnorm, layers, losses
 
     loss_fns = {"cross_entropy": losses.softmax_cross_entropy, "mse": losses.mse}
-    if loss not in loss_fns:
-        raise ValueError(f"loss {loss!r} is not one of {', '.join(loss_fns)}")
+    _validate.choice(loss, "loss", tuple(loss_fns))
     out, cache, _ = model.forward(params, x, state, training=True)
     _, dout = loss_fns[loss](out, y)
     L1 = model.n_layers
