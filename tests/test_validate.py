@@ -11,6 +11,22 @@ import numpy as np
 import pytest
 
 from gradlib import _validate as v
+from gradlib import (
+    activations,
+    batchnorm,
+    chain,
+    clip,
+    data,
+    diagnostics,
+    gradcheck,
+    init,
+    layers,
+    losses,
+    mlp,
+    precision,
+    stats,
+    train,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +122,67 @@ def test_integer_and_bool_arrays_become_float64(value):
     out = v.float_array(value, "x")
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, np.asarray(value, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- the library's public boundary
+def _rng():
+    return np.random.default_rng(0)
+
+
+# (call with the bad argument, its repr): one wrong type and one wrong value per module.
+WRONG_TYPES = [
+    (lambda: activations.get("elu", alpha="1"), "'1'"),
+    (lambda: init.he_normal((4, 3), rng=7), "7"),
+    (lambda: init.normal((2, 2), std="1", rng=_rng()), "'1'"),
+    (lambda: init.compute_fans((3, 2.5)), "2.5"),
+    (
+        lambda: batchnorm.batchnorm_forward(np.ones((2, 2)), *[np.ones(2)] * 4, training=True, eps="1e-5"),
+        "'1e-5'",
+    ),
+    (lambda: batchnorm.keras_momentum(None), "None"),
+    (lambda: chain.scaled_identity_weights(2.0, 3, 1.0), "2.0"),
+    (lambda: clip.clip_by_value([np.ones(2)], "1"), "'1'"),
+    (lambda: data.spirals(10, noise="0.2", rng=_rng()), "'0.2'"),
+    (lambda: layers.affine_forward(np.array([["a"]]), np.ones((1, 1)), np.ones(1)), "<U1"),
+    (lambda: losses.mse(np.ones(2, dtype=complex), np.ones(2)), "complex128"),
+    (lambda: precision.unscale([np.ones(2)], "big"), "'big'"),
+    (lambda: stats.mean_tolerance(1.0, 10.5), "10.5"),
+    (lambda: mlp.MLP(3, 2, depth=2, width=2.5), "2.5"),
+    (lambda: train.sgd_momentum_step({}, {}, {}, lr="0.1"), "'0.1'"),
+    (lambda: gradcheck.numerical_gradient(lambda w: 0.0, np.ones(2), h="1e-5"), "'1e-5'"),
+    (lambda: diagnostics.dead_fraction(np.array([["x"]])), "<U1"),
+]
+WRONG_VALUES = [
+    (lambda: activations.get("rleu"), "'rleu'"),
+    (lambda: init.variance_scaling((4, 3), mode="fan_sum", rng=_rng()), "'fan_sum'"),
+    (lambda: init.normal((2, 2), std=-1.0, rng=_rng()), "-1.0"),
+    (lambda: batchnorm.keras_momentum(1.5), "1.5"),
+    (lambda: chain.scaled_identity_weights(0, 3, 1.0), "0"),
+    (lambda: clip.clip_by_norm([np.ones(2)], 0.0), "0.0"),
+    (lambda: data.circles(10, factor=1.5, rng=_rng()), "1.5"),
+    (lambda: layers.affine_forward(np.ones((2, 3)), np.ones((4, 5)), np.ones(5)), "(2, 3)"),
+    (lambda: losses.mse(np.ones(3), np.ones(2)), "(2,)"),
+    (lambda: precision.update_scale(1.0, 0, False, backoff_factor=2.0), "2.0"),
+    (lambda: stats.z_for(1.5), "1.5"),
+    (lambda: mlp.MLP(3, 2, depth=0, width=4), "0"),
+    (lambda: train.sgd_momentum_step({}, {}, {}, lr=0.1, momentum=1.0), "1.0"),
+    (lambda: gradcheck.numerical_gradient(lambda w: 0.0, np.ones(2), h=0.0), "0.0"),
+    (lambda: diagnostics.dead_fraction(np.ones(3)), "(3,)"),
+]
+
+
+@pytest.mark.parametrize("call, text", WRONG_TYPES)
+def test_every_module_raises_type_error_for_a_wrong_type(call, text):
+    """Does each module answer a wrong type with a TypeError naming the value?"""
+    with pytest.raises(TypeError) as info:
+        call()
+    assert text in str(info.value)
+
+
+@pytest.mark.parametrize("call, text", WRONG_VALUES)
+def test_every_module_raises_value_error_for_a_wrong_value(call, text):
+    """Does each module answer a wrong value with a ValueError (not a TypeError) naming it?"""
+    with pytest.raises(ValueError) as info:
+        call()
+    assert not isinstance(info.value, TypeError)
+    assert text in str(info.value)
