@@ -15,6 +15,12 @@ from gradlib import _validate
 __all__ = ["blobs", "circles", "regression", "spirals", "standardize"]
 
 
+def _class_sizes(n_per_class: object, n_classes: object) -> tuple[int, int]:
+    """Return ``(n_per_class, n_classes)`` after checking they are integers >= 1 and >= 2."""
+    n = _validate.integer(n_per_class, "n_per_class", at_least=1)
+    return n, _validate.integer(n_classes, "n_classes", at_least=2)
+
+
 def spirals(
     n_per_class: int, n_classes: int = 3, *, noise: float = 0.2, turns: float = 1.0, rng
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -40,8 +46,7 @@ def spirals(
         ValueError: on non-positive counts, fewer than 2 classes, negative noise or turns <= 0.
         TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _validate.integer(n_per_class, "n_per_class", at_least=1)
-    k = _validate.integer(n_classes, "n_classes", at_least=2)
+    n, k = _class_sizes(n_per_class, n_classes)
     noise = _validate.number(noise, "noise", at_least=0)
     turns = _validate.number(turns, "turns", above=0)
     rng = _validate.generator(rng)
@@ -105,8 +110,7 @@ def blobs(
         ValueError: on bad counts or a negative spread.
         TypeError: if ``rng`` is not a Generator, a count is not an integer or a parameter not a number.
     """
-    n = _validate.integer(n_per_class, "n_per_class", at_least=1)
-    k = _validate.integer(n_classes, "n_classes", at_least=2)
+    n, k = _class_sizes(n_per_class, n_classes)
     d = _validate.integer(dim, "dim", at_least=1)
     spread = _validate.number(spread, "spread", at_least=0)
     rng = _validate.generator(rng)
