@@ -214,7 +214,8 @@ def _record(files: list[LmsFile]) -> dict:
 def collect(download: Path, dest: Path, expected: dict[str, list[str]]) -> list[Submission]:
     """Copy a Canvas or Moodle download into nbgrader's layout under ``dest`` (``<student>/<assignment>/``).
 
-    Every notebook found is copied, a broken one too (grading reports why it failed); ``dest/lms.json``
+    Every notebook found is copied, a broken one too, and a student without one gets what they sent
+    under its own name, so that grading reports each as failed and says why; ``dest/lms.json``
     records each student's LMS name and prefix for :func:`feedback_zips` and the export. Returns the
     submissions, with their problems; raises ValueError when the download holds no Canvas or Moodle file.
     """
@@ -227,14 +228,18 @@ def collect(download: Path, dest: Path, expected: dict[str, list[str]]) -> list[
                 "(Name_id_assignsubmission_file_...) file names"
             )
         subs = _submissions(named, expected)
-        for sub in subs:
-            for nb, src in sub.notebooks.items():
-                target = dest / sub.student_id / sub.assignment / f"{nb}.ipynb"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, target)
         by_student: dict[str, list[LmsFile]] = {}
         for f in named:
             by_student.setdefault(f.student_id, []).append(f)
+        for sub in subs:
+            folder = dest / sub.student_id / sub.assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            for nb, src in sub.notebooks.items():
+                shutil.copyfile(src, folder / f"{nb}.ipynb")
+            if not sub.notebooks:  # keep what they sent, so grading reports it (renamed, not a notebook)
+                for f in by_student[sub.student_id]:
+                    if notebook_of(f.filename, expected) is None:
+                        shutil.copyfile(f.path, folder / f.filename)
         record = {student: _record(files) for student, files in sorted(by_student.items())}
     dest.mkdir(parents=True, exist_ok=True)
     (dest / LMS_FILE).write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
