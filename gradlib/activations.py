@@ -333,11 +333,8 @@ class Activation:
         name: gradlib's name (``"relu"``, ``"leaky_relu"``, ...).
         fn: ``x -> f(x)`` with the hyper-parameters bound.
         grad: ``x -> f'(x)`` with the hyper-parameters bound.
-        gain: the recommended initialization gain. For every name PyTorch knows this is exactly
-            ``torch.nn.init.calculate_gain(name, param)``; PyTorch defines none for ELU, where
-            gradlib uses ReLU's ``sqrt(2)`` (He initialization, as Clevert et al. 2016 did).
-        torch_name: the ``torch.nn.functional`` function computing the same thing (``"linear"``
-            means the identity).
+        gain: the recommended initialization gain for these parameters (see :class:`Spec`).
+        torch_name: the PyTorch function computing the same thing (see :class:`Spec`).
         params: the hyper-parameters bound into ``fn`` and ``grad``, e.g.
             ``{"negative_slope": 0.01}``.
     """
