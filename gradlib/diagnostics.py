@@ -360,6 +360,20 @@ def _check_stats(stats: Any) -> list[LayerStats]:
     return items
 
 
+def _num(x: float, limit: float | None = None) -> str:
+    """``x`` with 3 significant digits, or as many as it takes to tell it from ``limit``."""
+    for digits in (3, 6, 10):
+        text = f"{x:.{digits}g}"
+        if limit is None or float(text) != limit or x == limit:
+            return text
+    return repr(x)
+
+
+def _pct(fraction: float, limit: float | None = None) -> str:
+    """A fraction as a percentage, with the digits it takes to tell it from ``limit``."""
+    return _num(100 * fraction, None if limit is None else 100 * limit) + "%"
+
+
 def _not_finite(s: LayerStats) -> str | None:
     for key, value in s.numbers().items():
         if value is not None and not math.isfinite(value):
@@ -372,16 +386,22 @@ def _verdict(s: LayerStats, ref_grad: float, t: Thresholds) -> tuple[str, str]:
     if bad is not None:
         return "exploding", f"{bad} is {getattr(s, bad)}: the numbers overflowed"
     if s.dead_fraction is not None and s.dead_fraction > t.dead:
-        return "dead", f"{s.dead_fraction:.0%} of the ReLU units output 0 for every example"
+        return "dead", f"{_pct(s.dead_fraction, t.dead)} of the ReLU units output 0 for every example"
     if s.saturation is not None and s.saturation > t.saturated:
-        return "saturated", f"{s.saturation:.0%} of the {s.activation} outputs are saturated"
+        return "saturated", f"{_pct(s.saturation, t.saturated)} of the {s.activation} outputs are saturated"
     if s.act_std > t.max_act_std:
-        return "exploding", f"output std is {s.act_std:.3g} (above {t.max_act_std:g})"
+        return "exploding", f"output std is {_num(s.act_std, t.max_act_std)} (above {t.max_act_std:g})"
     ratio = s.grad_std / ref_grad if ref_grad > 0 else (math.inf if s.grad_std > 0 else 1.0)
     if ratio > t.explode_ratio:
-        return "exploding", f"gradient std is {ratio:.3g}x the last layer's (above {t.explode_ratio:g}x)"
+        return (
+            "exploding",
+            f"gradient std is {_num(ratio, t.explode_ratio)}x the last layer's (above {t.explode_ratio:g}x)",
+        )
     if ratio < t.vanish_ratio:
-        return "vanishing", f"gradient std is {ratio:.3g}x the last layer's (below {t.vanish_ratio:g}x)"
+        return (
+            "vanishing",
+            f"gradient std is {_num(ratio, t.vanish_ratio)}x the last layer's (below {t.vanish_ratio:g}x)",
+        )
     return "healthy", f"output std {s.act_std:.3g}, gradient {ratio:.3g}x the last layer's"
 
 

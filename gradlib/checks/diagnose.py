@@ -9,7 +9,17 @@ ignoring ``thresholds``), the message names it.
 
 ``fix_config`` is graded by training the returned configuration with :func:`gradlib.train.train`
 (full batch, fixed seeds, 60 steps) and requiring the mean loss of the last 5 steps to be below
-:data:`LOSS_THRESHOLD`. A network that does not learn stays near ``ln 3 ≈ 1.10``.
+:data:`LOSS_THRESHOLD`. A network that does not learn stays near ``ln 3 ≈ 1.10``. Hidden cases also
+change the problem's depth, width and lr (``check_fix_config(..., depth=16, width=24, lr=0.05)``), so a
+function that returns one hard-coded dict fails.
+
+How 0.5 was chosen (seeds 0-7 of each failing configuration, and seeds 0-3 with depth/width/lr
+16/24/0.05 and 10/40/0.1): fixes that add BatchNorm, residual connections (with or without zero-γ) or
+global-norm clipping to ReLU + He end at most at 0.37; ReLU + He alone ends between 0.59 and 1.09 or
+diverges, since lr 0.1 with momentum 0.9 drives its update:data ratio above 1e-2 within ten steps;
+clipping alone or Xavier alone stays near 1.10 or diverges. When a fix fails, the message says which of
+these it resembles: steps too large (the update:data ratio), a gradient still vanishing at step 0, or
+clipping alone.
 """
 
 from __future__ import annotations
@@ -93,7 +103,9 @@ def case_stats(name: str) -> list[dg.LayerStats]:
     """The per-layer statistics of a planted-fault network (:data:`CASES`) or a hand-made case.
 
     Hand-made cases: ``"precedence"`` (layers that qualify for two verdicts), ``"non-finite"``,
-    ``"boundaries"`` (values exactly at the thresholds).
+    ``"boundaries"`` (values exactly at the thresholds), and the visible twins of the last two,
+    ``"non-finite, other values"`` and ``"boundaries, other values"`` (also values just past each
+    threshold).
     """
     if name in _HANDMADE:
         return _HANDMADE[name]()
@@ -158,15 +170,50 @@ def _boundaries() -> list[dg.LayerStats]:
     ]
 
 
+def _non_finite_visible() -> list[dg.LayerStats]:
+    return [
+        _stats("nan act mean", "sigmoid", act_mean=math.nan, saturation=0.7),
+        _stats("-inf weight std", "relu", weight_std=-math.inf),
+        _stats("inf grad:data", "tanh", grad_data_ratio=math.inf, grad_std=1e-5),
+        _stats("finite", "tanh"),
+        _stats("output", "linear", grad_std=3.0),
+    ]
+
+
+def _boundaries_visible() -> list[dg.LayerStats]:
+    return [
+        _stats("dead exactly 0.5", "relu", dead_fraction=0.5, grad_std=0.3),
+        _stats("dead just above", "relu", dead_fraction=0.5001),
+        _stats("saturated exactly 0.5", "sigmoid", saturation=0.5),
+        _stats("saturated just above", "tanh", saturation=0.5001),
+        _stats("act std exactly 100", "tanh", act_std=100.0),
+        _stats("act std just above", "relu", act_std=100.01),
+        _stats("ratio exactly 100", "relu", grad_std=300.0),
+        _stats("ratio just above 100", "relu", grad_std=300.1),
+        _stats("ratio exactly 0.01", "tanh", grad_std=0.03),
+        _stats("ratio just below 0.01", "relu", grad_std=0.0299),
+        _stats("output", "linear", grad_std=3.0),
+    ]
+
+
 _HANDMADE: dict[str, Callable[[], list[dg.LayerStats]]] = {
     "precedence": _precedence,
     "non-finite": _non_finite,
     "boundaries": _boundaries,
+    "non-finite, other values": _non_finite_visible,
+    "boundaries, other values": _boundaries_visible,
 }
 
 
 def _variant(
-    stats, t: dg.Thresholds, *, ref: str = "last", key: str = "grad_std", order: str = "spec", strict=True
+    stats,
+    t: dg.Thresholds,
+    *,
+    ref: str = "last",
+    key: str = "grad_std",
+    order: str = "spec",
+    strict=True,
+    finite: str = "all",
 ):
     """Verdicts under a (possibly wrong) variant of the rules, to name a student's mistake."""
     values = [getattr(s, key) for s in stats]
@@ -177,7 +224,7 @@ def _variant(
     for s, v in zip(stats, values, strict=True):
         r = v / ref_value if ref_value > 0 else (math.inf if v > 0 else 1.0)
         checks = [
-            ("exploding", any(x is not None and not math.isfinite(x) for x in s.numbers().values())),
+            ("exploding", any(_flagged(x, finite) for x in s.numbers().values())),
             ("dead", s.dead_fraction is not None and gt(s.dead_fraction, t.dead)),
             ("saturated", s.saturation is not None and gt(s.saturation, t.saturated)),
             ("exploding", gt(s.act_std, t.max_act_std) or gt(r, t.explode_ratio)),
@@ -189,8 +236,21 @@ def _variant(
     return out
 
 
+def _flagged(x: float | None, finite: str) -> bool:
+    """Whether a rule variant reports ``x`` as non-finite: every nan/inf, only nan, or nothing."""
+    if x is None or finite == "none":
+        return False
+    return math.isnan(x) if finite == "nan" else not math.isfinite(x)
+
+
 def _mistakes(stats, t: dg.Thresholds) -> dict[str, list[str]]:
     found = {
+        "you never checked for nan or inf statistics (rule 1: any non-finite number means exploding)": (
+            _variant(stats, t, finite="none")
+        ),
+        "you checked for nan only (x != x or np.isnan); ±inf is not finite either, use np.isfinite": (
+            _variant(stats, t, finite="nan")
+        ),
         "you compared each layer's gradient with the FIRST layer's; compare with the last layer's "
         "(the one closest to the loss)": _variant(stats, t, ref="first"),
         "you compared with the largest gradient of any layer; compare with the last layer's": _variant(
@@ -265,7 +325,8 @@ def check_health_report(
         mistake = next((d for d, v in _mistakes(stats, t).items() if v == got), None)
     raise CheckFailure(
         f"case {case!r}: {len(wrong)} of {len(stats)} verdicts differ; first: layer {stats[i].name!r} "
-        f"should be {expected[i]!r} ({why}), you said {got[i]!r}" + (f". Did {mistake}?" if mistake else "")
+        f"should be {expected[i]!r} ({why}), you said {got[i]!r}."
+        + (f" Likely cause: {mistake}." if mistake else "")
     )
 
 
@@ -324,13 +385,28 @@ def final_loss(history: Any) -> float:
     return float(np.mean(history.loss[-5:]))
 
 
-def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0) -> float:
+def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0, **problem_changes: Any) -> float:
     """Train ``fix_config(FAILING[failing])`` and require a final loss below :data:`LOSS_THRESHOLD`.
+
+    Args:
+        fix_config: the student's function.
+        failing: a key of :data:`FAILING`.
+        seed: the training seed.
+        **problem_changes: other values of the problem's own keys (:data:`FIXED_KEYS`: depth, width,
+            lr), so that a hard-coded answer fails.
 
     Returns:
         The final loss.
+
+    Raises:
+        ValueError: if ``failing`` is unknown or a change is not one of the problem's keys.
     """
-    problem = dict(FAILING[failing])
+    if failing not in FAILING:
+        raise ValueError(f"failing configuration {failing!r} is not one of {', '.join(FAILING)}")
+    bad = sorted(set(problem_changes) - set(FIXED_KEYS))
+    if bad:
+        raise ValueError(f"problem changes {bad} are not among the problem's keys {', '.join(FIXED_KEYS)}")
+    problem = {**FAILING[failing], **problem_changes}
     given = dict(problem)
     with _quiet():
         config = call(fix_config, given, name="fix_config")
@@ -346,13 +422,35 @@ def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0) -> fl
         what = "diverged (loss became inf/nan)" if math.isinf(loss) else f"reached a final loss of {loss:.3f}"
         changed = {k: v for k, v in full.items() if problem.get(k) != v}
         hint = " You changed nothing." if not changed else f" You changed {changed}."
-        if changed and set(changed) <= {"clip", "clip_value"}:
-            hint += " Clipping alone caps large gradients; it does not cure vanishing or saturation."
+        hint += _fix_hint(history, changed, full["lr"])
+        shape = ", ".join(f"{k}={problem[k]}" for k in FIXED_KEYS)
         raise CheckFailure(
-            f"on the failing configuration {failing!r} (seed {seed}) your fix {what}; it must get below "
-            f"{LOSS_THRESHOLD} in {STEPS} steps (a network that does not learn stays near 1.10).{hint}"
+            f"on the failing configuration {failing!r} ({shape}, seed {seed}) your fix {what}; it must get "
+            f"below {LOSS_THRESHOLD} in {STEPS} steps (a network that does not learn stays near 1.10).{hint}"
         )
     return loss
+
+
+def _fix_hint(history: Any, changed: dict, lr: float) -> str:
+    """What the failed run looks like: clipping alone, steps too large, or a gradient still vanishing."""
+    if changed and set(changed) <= {"clip", "clip_value"}:
+        return " Clipping alone caps large gradients; it does not cure vanishing or saturation."
+    with _quiet():
+        ratios = np.nanmedian(history.update_ratio, axis=1)
+        peak = float(np.nanmax(ratios)) if np.any(np.isfinite(ratios)) else math.inf
+        first_last = float(history.grad_norms[0, 0] / history.grad_norms[0, -1])
+    if history.diverged_at is not None or peak > 1e-2:
+        return (
+            f" Its update:data ratio rose to {peak:.1e} (healthy is about 1e-3): at lr {lr} the steps are "
+            "too large for this network; BatchNorm, residual connections or global-norm clipping keep it "
+            "stable."
+        )
+    if first_last < 1e-2:
+        return (
+            f" At step 0 the first layer's gradient is {first_last:.1e} of the output layer's: it still "
+            "vanishes; change the activation and the initializer together."
+        )
+    return ""
 
 
 def thresholds_variant() -> dg.Thresholds:

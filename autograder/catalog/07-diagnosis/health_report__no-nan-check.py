@@ -2,6 +2,7 @@
 # exercise: health_report
 # mistake: never checks for nan/inf statistics
 # caught_by: health_report_rules
+# message: nan or inf
 def health_report(stats, *, thresholds=diagnostics.DEFAULT_THRESHOLDS):
     ref = stats[-1].grad_std
     report = []
