@@ -113,6 +113,8 @@ def course(
     root = Path(root or configured_root or build.REPO).resolve()
     base = build.load_config(root)
     base.CourseDirectory.db_url = "sqlite:///" + str(root / "gradebook.db")
+    # The build copies notebooks only; the exchange must move timestamp.txt and submission_secret.txt too.
+    base.CourseDirectory.include = ["*"]
     base.merge(cfg)
     base.CourseDirectory.root = str(root)
     if "db_url" not in cfg.CourseDirectory:
