@@ -11,7 +11,7 @@ Plain helpers (usable from any test module or script)::
         .errors -> list[str]; .assert_clean(ignore=(regex, ...)) raises AssertionError listing them
     JupyterLab(root_dir, *, config_dir=None, settings=None, env=None, args=()) # a server to own
         .start(timeout=90) -> self; .stop(); also a context manager
-        .url, .token, .port, .lab_url("path/in/root.ipynb"), .api("GET", "/api/status")
+        .url, .token, .port, .lab_url("path/in/root.ipynb", workspace=None), .api("GET", "/api/status")
     free_port() -> int
 
 pytest fixtures (registered by ``tests/conftest.py`` through ``pytest_plugins``)::
@@ -213,9 +213,14 @@ class JupyterLab:
         """The server's base URL, ``http://127.0.0.1:<port>/``."""
         return f"http://127.0.0.1:{self.port}/"
 
-    def lab_url(self, path: str = "") -> str:
-        """URL opening ``path`` (relative to ``root_dir``) in JupyterLab, token included."""
-        target = f"lab/tree/{path}" if path else "lab"
+    def lab_url(self, path: str = "", *, workspace: str | None = None) -> str:
+        """URL opening ``path`` (relative to ``root_dir``) in JupyterLab, token included.
+
+        With ``workspace``, the page uses that JupyterLab workspace (its own set of open tabs), so pages
+        of one server do not reopen each other's documents.
+        """
+        base = f"lab/workspaces/{workspace}" if workspace else "lab"
+        target = f"{base}/tree/{path}" if path else base
         return f"{self.url}{target}?token={self.token}"
 
     def api(self, method: str, path: str, body: Any = None, timeout: float = 30) -> Any:

@@ -1,0 +1,11 @@
+"""nbgrader as a student's JupyterLab sees it: the course id and the exchange (Validate, Assignment List)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import course_lab  # noqa: E402 - lab/course_lab.py, found through the line above
+
+c = get_config()  # noqa: F821 - injected by traitlets when it loads this file
+
+course_lab.exchange_config(c)
