@@ -10,7 +10,27 @@ from gradlib import diagnostics as dg
 from gradlib.checks import CheckFailure
 from gradlib.checks import diagnose as chk
 
-ALL_CASES = [*chk.CASES, "precedence", "non-finite", "boundaries"]
+ALL_CASES = [
+    *chk.CASES,
+    "precedence",
+    "non-finite",
+    "boundaries",
+    "non-finite, other values",
+    "boundaries, other values",
+]
+#: The cases of lesson 07's rules test cell: visible, and hidden.
+VISIBLE_RULES = ("precedence", "non-finite, other values", "boundaries, other values")
+HIDDEN_RULES = ("non-finite", "boundaries")
+#: Every wrong rule the diagnosis layer knows.
+WRONG_RULES = [
+    dict(ref="first"),
+    dict(ref="max"),
+    dict(key="weight_grad_norm"),
+    dict(order="gradients first"),
+    dict(strict=False),
+    dict(finite="none"),
+    dict(finite="nan"),
+]
 
 
 @pytest.mark.parametrize("case", ALL_CASES)
@@ -59,6 +79,9 @@ def _swap(verdicts_fn):
         (dict(key="weight_grad_norm"), "precedence", "weight_grad_norm"),
         (dict(order="gradients first"), "precedence", "before dead/saturated"),
         (dict(strict=False), "boundaries", ">= / <="),
+        (dict(strict=False), "boundaries, other values", ">= / <="),
+        (dict(finite="none"), "non-finite, other values", "never checked for nan or inf"),
+        (dict(finite="nan"), "non-finite, other values", "nan only"),
     ],
 )
 def test_known_wrong_rules_are_named(variant, case, text):
@@ -143,3 +166,58 @@ def test_unknown_case_is_named():
     """Does an unknown case name raise ValueError naming it?"""
     with pytest.raises(ValueError, match="'nope'"):
         chk.case_stats("nope")
+
+
+@pytest.mark.parametrize("variant", WRONG_RULES, ids=lambda v: "-".join(f"{k}={x}" for k, x in v.items()))
+def test_visible_rules_test_catches_what_the_hidden_one_grades(variant):
+    """Does every wrong rule that the hidden rules cases catch also fail the visible ones (other values)?"""
+    t = dg.DEFAULT_THRESHOLDS
+
+    def caught(cases):
+        return [
+            c
+            for c in cases
+            if chk._variant(chk.case_stats(c), t, **variant) != chk._variant(chk.case_stats(c), t)
+        ]
+
+    if caught(HIDDEN_RULES):
+        assert caught(VISIBLE_RULES), f"{variant} loses points only on hidden cases {caught(HIDDEN_RULES)}"
+    for visible, hidden in (
+        ("non-finite, other values", "non-finite"),
+        ("boundaries, other values", "boundaries"),
+    ):
+        assert chk.case_stats(visible) != chk.case_stats(hidden)
+
+
+def test_boundaries_have_layers_just_past_each_threshold():
+    """Does the visible boundaries case put a layer exactly on, and one just past, every threshold?"""
+    verdicts = {v.layer: v.verdict for v in dg.health_report(chk.case_stats("boundaries, other values"))}
+    exact = [name for name in verdicts if "exactly" in name]
+    past = [name for name in verdicts if "just" in name]
+    assert len(exact) == len(past) == 5
+    assert {verdicts[n] for n in exact} == {"healthy"}
+    assert "healthy" not in {verdicts[n] for n in past}
+
+
+def _he_only(failing):
+    return {**failing, "activation": "relu", "initializer": "he_normal"}
+
+
+def test_he_alone_is_told_the_steps_are_too_large():
+    """Is ReLU + He without a stabilizer told that its update:data ratio grew (lr too large for it)?"""
+    with pytest.raises(CheckFailure, match="update:data ratio rose to"):
+        chk.check_fix_config(_he_only, "deep sigmoid, Xavier init", seed=0)
+
+
+def test_hidden_problem_changes_catch_a_hard_coded_answer():
+    """Does a changed depth/width/lr fail an answer that returns one hard-coded dict, and pass a real fix?"""
+    fixed = _he_bn(chk.FAILING["deep sigmoid, Xavier init"])
+    with pytest.raises(CheckFailure, match="you changed depth from 16 to 12"):
+        chk.check_fix_config(
+            lambda f: dict(fixed), "deep sigmoid, Xavier init", seed=5, depth=16, width=24, lr=0.05
+        )
+    assert (
+        chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", seed=5, depth=16, width=24, lr=0.05) < 0.5
+    )
+    with pytest.raises(ValueError, match="activation"):
+        chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", activation="relu")
