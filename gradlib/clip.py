@@ -6,7 +6,8 @@ function returns the same container type with new arrays and never modifies the 
 - By value (Keras ``clipvalue``, ``torch.nn.utils.clip_grad_value_``): every component into
   ``[-c, c]``. It can change the direction: ``[0.9, 100]`` with ``c = 1`` becomes ``[0.9, 1]``.
 - By norm, each array on its own (Keras ``clipnorm``): ``g * c / ||g||`` when ``||g|| > c``.
-  ``[0.9, 100]`` with ``c = 1`` becomes about ``[0.00899, 0.99996]``: the direction is kept.
+  ``[0.9, 100]`` with ``c = 1`` becomes about ``[0.0090, 0.99996]`` (0.9 / 100.004 = 0.0089996): the
+  direction is kept.
 - By global norm (``torch.nn.utils.clip_grad_norm_``, Keras ``global_clipnorm``): with
   ``total = sqrt(sum_i ||g_i||^2)``, every array is multiplied by
   ``coef = min(1, max_norm / (total + 1e-6))``; ``total`` (before clipping) is returned too.
