@@ -20,20 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from gradlib import _validate
+
 __all__ = ["prelu_backward", "prelu_forward"]
 
 
-def _float(value: Any, name: str) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iub":
-        return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    return arr
-
-
 def _check(x: Any, alpha: Any) -> tuple[np.ndarray, np.ndarray]:
-    x, alpha = _float(x, "x"), _float(alpha, "alpha")
+    x, alpha = _validate.float_array(x, "x"), _validate.float_array(alpha, "alpha")
     if x.ndim != 2:
         raise ValueError(f"x must be 2-D (N, D), got shape {x.shape}")
     if alpha.shape not in ((1,), (x.shape[1],)):
@@ -80,9 +73,7 @@ def prelu_backward(dout: Any, cache: dict[str, np.ndarray]) -> tuple[np.ndarray,
         ValueError: if ``dout`` does not have ``x``'s shape.
     """
     x, alpha = cache["x"], cache["alpha"]
-    dout = _float(dout, "dout")
-    if dout.shape != x.shape:
-        raise ValueError(f"dout has shape {dout.shape}, expected the forward output shape {x.shape}")
+    dout = _validate.shaped_like(dout, x.shape)
     positive = x > 0
     dx = dout * np.where(positive, 1.0, alpha)
     per_feature = np.sum(np.where(positive, 0.0, dout * x), axis=0)
