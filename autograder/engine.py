@@ -36,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, sandbox
+from autograder import build, gradebook_lock, sandbox
 from autograder.results import CSV_COLUMNS, CellResult, SubmissionResult, save_results
 from autograder.submissions import Submission, discover
 
@@ -159,8 +159,9 @@ def prepare_course(course: Path, assignments: list[str], work: Path, db_urls: li
         if fresh is not None and not fresh.exists():
             shutil.copyfile(template, fresh)  # same content as generating again, without the ~5 s
             continue
-        for name in assignments:
-            _generate(root, name, url)
+        with gradebook_lock.held_url(url):  # another run may be setting up the same database server
+            for name in assignments:
+                _generate(root, name, url)
     notebooks = {
         name: sorted(p.stem for p in (root / "course" / name).glob("*.ipynb")) for name in assignments
     }
@@ -549,6 +550,11 @@ def grade_job(job: Job) -> SubmissionResult:
 
 def _record(gb, result: SubmissionResult) -> None:
     """Write one result to the real gradebook; a failed grading leaves no scores behind."""
+    with gradebook_lock.held(gb):  # other runs may write the same PostgreSQL gradebook
+        _write_result(gb, result)
+
+
+def _write_result(gb, result: SubmissionResult) -> None:
     from nbgrader.api import MissingEntry
 
     _quiet_sqlalchemy()
@@ -634,7 +640,8 @@ def grade(
         ]
         total = len(subs)
         make = executor_factory or LocalExecutor
-        with Gradebook(db_url) as gb:
+        course_id = build.load_config(course.root).CourseDirectory.course_id
+        with Gradebook(db_url, course_id=course_id) as gb:
             for done, r in enumerate(results, 1):
                 _record(gb, r)
                 shutil.rmtree(out / "autograded" / r.student_id / r.assignment, ignore_errors=True)

@@ -15,6 +15,9 @@ c.CourseDirectory.root = _root
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "build", "gradebook.db")
+# One course id for every gradebook row, the exchange and the formgrader (nbgrader's default, '', makes no
+# course row, which PostgreSQL's foreign keys refuse).
+c.CourseDirectory.course_id = "vanishing-gradients"
 # Only notebooks are part of an assignment; nothing else is copied into a release.
 c.CourseDirectory.include = ["*.ipynb"]
 
