@@ -1,0 +1,229 @@
+"""Claims of lesson 03 (initialization): symmetry, the scale of N(0, 1) and N(0, 0.01^2), the rules."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+import torch
+
+from claims import Claim
+from gradlib import activations, chain, data, init, layers, losses
+from gradlib.checks.init import reference_activation_stds
+
+LESSON = "03-initialization"
+
+
+@cache
+def _symmetry_runs():
+    """Section 1: a 3-16-1 tanh regression network from zeros, all 0.3, and Xavier, 400 SGD steps."""
+    rng = np.random.default_rng(0)
+    x, y = data.regression(200, dim=3, rng=rng)
+    starts = {
+        "zeros": (np.zeros((3, 16)), np.zeros((16, 1))),
+        "all 0.3": (np.full((3, 16), 0.3), np.full((16, 1), 0.3)),
+        "xavier": (init.xavier_normal((3, 16), rng=rng), init.xavier_normal((16, 1), rng=rng)),
+    }
+    out = {}
+    for name, (W1, W2) in starts.items():
+        b1, b2 = np.zeros(16), np.zeros(1)
+        for _ in range(400):
+            h, c1 = layers.affine_forward(x, W1, b1)
+            a, c2 = layers.activation_forward(h, "tanh")
+            o, c3 = layers.affine_forward(a, W2, b2)
+            loss, dout = losses.mse(o, y)
+            da, dW2, db2 = layers.affine_backward(dout, c3)
+            _, dW1, db1 = layers.affine_backward(layers.activation_backward(da, c2), c1)
+            W1, b1, W2, b2 = W1 - 0.1 * dW1, b1 - 0.1 * db1, W2 - 0.1 * dW2, b2 - 0.1 * db2
+        out[name] = (loss, float(np.ptp(W1, axis=1).max()))
+    return out
+
+
+def _constant_starts_stay_identical():
+    runs = _symmetry_runs()
+    assert runs["zeros"][1] == 0 and runs["all 0.3"][1] == 0, f"spread {runs}"
+    assert min(runs["zeros"][0], runs["all 0.3"][0]) > 1.5 * runs["xavier"][0], f"final losses {runs}"
+
+
+def _layer_stds(std: float, activation: str, depth: int = 50, width: int = 128, n: int = 128, seed: int = 0):
+    """Section 1's Figure 2: the std of each layer's output for N(0, std^2) weights."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, width))
+    f = activations.get(activation)
+    out = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(depth):
+            a = f(a @ rng.normal(0.0, std, size=(width, width)))
+            out.append(a.std())
+    return np.array(out), a
+
+
+def _relu_scale_factors():
+    big, _ = _layer_stds(1.0, "relu")
+    small, _ = _layer_stds(0.01, "relu")
+    per_big = np.exp(np.mean(np.diff(np.log(big))))
+    per_small = np.exp(np.mean(np.diff(np.log(small))))
+    assert 7 < per_big < 9 and 0.07 < per_small < 0.09, (
+        f"per layer: N(0,1) {per_big:.3f}, N(0,1e-4) {per_small:.4f}"
+    )
+    assert 44 <= np.log10(big[-1]) <= 46.5, f"layer 50 std with N(0, 1): {big[-1]:.3g}"
+    assert -56 <= np.log10(small[-1]) <= -54, f"layer 50 std with N(0, 0.01^2): {small[-1]:.3g}"
+
+
+def _tanh_saturates():
+    _, a = _layer_stds(1.0, "tanh")
+    sat = np.mean(np.abs(a) > 0.97)
+    assert 0.84 <= sat < 0.86, f"fraction of tanh outputs beyond ±0.97 at layer 50: {sat:.3f}"
+    assert 1 - 0.97**2 < 0.06
+
+
+def _harmonic_mean():
+    for n_in, n_out in [(300, 100), (64, 512), (7, 7)]:
+        harmonic = 2 / (1 / (1 / n_in) + 1 / (1 / n_out))
+        assert abs(harmonic - 2 / (n_in + n_out)) < 1e-15, (n_in, n_out)
+
+
+def _variance_rules_flat():
+    he, _ = _layer_stds(math.sqrt(2 / 128), "relu")
+    xavier, _ = _layer_stds(math.sqrt(2 / 256), "tanh")
+    assert 1 / 3 < he[-1] / he[0] < 3, f"He/ReLU std layer 50 / layer 1: {he[-1] / he[0]:.3f}"
+    assert 0.1 < xavier[-1] / xavier[0] <= 1, (
+        f"Xavier/tanh std layer 50 / layer 1: {xavier[-1] / xavier[0]:.3f}"
+    )
+
+
+def _truncation_constants():
+    from math import erf, exp, pi, sqrt
+
+    p_out = 1 - erf(2 / sqrt(2))
+    # std of a standard normal truncated to (-2, 2): var = 1 - 2 * 2 * phi(2) / (1 - p_out)
+    phi2 = exp(-2) / sqrt(2 * pi)
+    std = sqrt(1 - 4 * phi2 / (1 - p_out))
+    assert abs(p_out - 0.046) < 0.0005, f"fraction outside ±2 std: {p_out:.4f}"
+    assert abs(std - 0.87962566103423978) < 1e-12, f"truncated std {std!r}"
+
+
+def _torch_layouts():
+    gen = torch.Generator().manual_seed(0)
+    wrong = torch.empty(300, 100, dtype=torch.float64)
+    torch.nn.init.kaiming_normal_(wrong, mode="fan_in", nonlinearity="relu", generator=gen)
+    n = wrong.numel()
+    tol = 6 / math.sqrt(2 * n)  # relative std of a sample std is about 1 / sqrt(2n); 6 sigma
+    assert abs(wrong.std().item() / math.sqrt(2 / 100) - 1) < tol, f"std {wrong.std().item():.5f}"
+    assert abs(math.sqrt(2 / 100) / math.sqrt(2 / 300) - math.sqrt(3)) < 1e-12
+
+
+def _initializer_grid():
+    """Figure 3: 30 layers of width 128 per activation and initializer."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(128, 128))
+    inits = {"xavier": init.xavier_normal, "he": init.he_normal, "lecun": init.lecun_normal}
+    out = {}
+    for name in ("tanh", "relu", "selu"):
+        for label, fn in inits.items():
+            out[name, label] = reference_activation_stds(x, fn, activations.get(name), [128] * 30, rng=rng)
+    return out
+
+
+def _figure3_shapes():
+    s = _initializer_grid()
+    relu_he = s["relu", "he"]
+    assert 1 / 3 < relu_he[-1] / relu_he[0] < 3, f"ReLU + He: {relu_he[[0, -1]]}"
+    for label in ("xavier", "lecun"):
+        per = np.exp(np.mean(np.diff(np.log(s["relu", label]))))
+        assert abs(per - 1 / math.sqrt(2)) < 0.03, f"ReLU + {label}: factor {per:.4f} per layer"
+    selu = s["selu", "lecun"]
+    assert np.all(np.abs(selu[5:] - 1) < 0.2), f"SELU + LeCun stds {np.round(selu, 2)}"
+    xt, ht = s["tanh", "xavier"], s["tanh", "he"]
+    assert np.all(np.diff(xt[2:]) < 0.02) and xt[-1] > 0.1, f"tanh + Xavier {np.round(xt, 3)}"
+    assert ht[-1] > 2 * xt[-1], f"tanh: He {ht[-1]:.3f} vs Xavier {xt[-1]:.3f}"
+
+
+def _orthogonal_vs_gaussian():
+    rng = np.random.default_rng(10)
+    gauss = [init.lecun_normal((64, 64), rng=rng) for _ in range(50)]
+    orth = [init.orthogonal((64, 64), rng=rng) for _ in range(50)]
+    sg = np.linalg.svd(np.linalg.multi_dot(gauss), compute_uv=False)
+    so = np.linalg.svd(np.linalg.multi_dot(orth), compute_uv=False)
+    assert np.log10(sg.max() / sg.min()) > 5, (
+        f"Gaussian product singular values {sg.max():.3g} .. {sg.min():.3g}"
+    )
+    np.testing.assert_allclose(so, 1.0, atol=1e-10)
+    x = rng.normal(size=(4, 64))
+    norms = chain.chain_norms(x, orth)["gradient_norms"]
+    np.testing.assert_allclose(norms, norms[0], rtol=1e-10)
+
+
+CLAIMS = [
+    Claim(
+        LESSON,
+        "cell-004",
+        "The spread stays exactly 0 for both constant starts",
+        _constant_starts_stay_identical,
+    ),
+    Claim(
+        LESSON,
+        "cell-004",
+        "the loss stalls above what the random start reaches",
+        _constant_starts_stay_identical,
+    ),
+    Claim(
+        LESSON,
+        "cell-006",
+        "With ReLU, $\\mathcal{N}(0,1)$ weights multiply the scale by about $\\sqrt{128/2} = 8$ per layer "
+        "($10^{45}$ after 50 layers) and $\\mathcal{N}(0, 0.01^2)$ by $0.08$ (down to $10^{-55}$)",
+        _relu_scale_factors,
+    ),
+    Claim(LESSON, "cell-006", "at layer 50, 85 % of the outputs sit beyond $\\pm 0.97$", _tanh_saturates),
+    Claim(
+        LESSON,
+        "cell-009",
+        "the harmonic mean of the two variances they ask for, $1/n_{in}$ and $1/n_{out}$",
+        _harmonic_mean,
+    ),
+    Claim(
+        LESSON,
+        "cell-006",
+        "Only the variance rules keep the scale flat: He for ReLU, Xavier for tanh",
+        _variance_rules_flat,
+    ),
+    Claim(LESSON, "cell-022", "about 4.6% are redrawn each round", _truncation_constants),
+    Claim(
+        LESSON,
+        "cell-022",
+        "Cutting at 2 std shrinks the standard deviation to $0.8796\\,s$",
+        _truncation_constants,
+    ),
+    Claim(
+        LESSON,
+        "cell-026",
+        "thinks fan_in = 100 and draws with $\\sigma = \\sqrt{2/100}$, $\\sqrt{3}\\times$ too large",
+        _torch_layouts,
+    ),
+    Claim(
+        LESSON,
+        "cell-033",
+        "For ReLU, only He is flat; Xavier and LeCun lose a factor $\\sqrt{2}$ per layer",
+        _figure3_shapes,
+    ),
+    Claim(LESSON, "cell-033", "For SELU, LeCun is the fixed point at std 1", _figure3_shapes),
+    Claim(
+        LESSON,
+        "cell-033",
+        "He keeps a larger scale with many units pushed towards saturation",
+        _figure3_shapes,
+    ),
+    Claim(
+        LESSON,
+        "cell-035",
+        "The orthogonal product has every singular value equal to 1",
+        _orthogonal_vs_gaussian,
+    ),
+    Claim(
+        LESSON,
+        "cell-035",
+        "The Gaussian product's singular values cover many orders of magnitude",
+        _orthogonal_vs_gaussian,
+    ),
+]
