@@ -76,3 +76,19 @@ clean:
 # Regenerate course/ from solutions/ with nbgrader (commit the result).
 build: install
 	$(PY) -m autograder build
+
+# JupyterLab for students (the course's notebooks, Validate, the Assignment List; no instructor tools) and for
+# instructors (every nbgrader tool; the formgrader on this course's config and on the gradebook of
+# COURSE_GRADING_OUT, default demo-out). Configs in lab/; PORT=8888 by default.
+PORT ?= 8888
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ENV = PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: lab lab-instructor
+lab: install
+	$(LAB_ENV) JUPYTER_CONFIG_DIR="$(CURDIR)/lab/student" $(VENV)/bin/jupyter lab --ServerApp.port=$(PORT) \
+	  --ServerApp.root_dir="$(CURDIR)/course" $(LAB_ROOT_FLAG)
+
+lab-instructor: install
+	$(LAB_ENV) JUPYTER_CONFIG_DIR="$(CURDIR)/lab/instructor" $(VENV)/bin/jupyter lab --ServerApp.port=$(PORT) \
+	  --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT_FLAG)

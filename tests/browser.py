@@ -255,6 +255,8 @@ class JupyterLab:
             IPYTHONDIR=str(home / "ipython"),
             JUPYTER_PLATFORM_DIRS="1",
             PYTHONUNBUFFERED="1",
+            # the virtualenv's commands first (nbgrader runs `alembic`, kernels run its python)
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)]),
         )
         env.pop("NBGRADER_EXECUTION", None)
         env.update(self.extra_env)

@@ -203,3 +203,87 @@ def test_widget_redraws_when_a_slider_moves(solved_03):
     )
     readout = widget.locator(".widget-readout").first.inner_text()
     assert readout.strip() != "20", readout
+
+
+def _validate(context: Any, lab: JupyterLab, path: str) -> Any:
+    tab = _open(context, lab, path)
+    tab.page.locator(f"{_PANEL} .jp-Toolbar").get_by_text("Validate", exact=True).first.click()
+    dialog = tab.page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=180_000)
+    return tab, dialog
+
+
+def test_validate_passes_a_solution(student_lab, module_context):
+    """Does Validate in the student's JupyterLab pass a solved lesson?"""
+    tab, dialog = _validate(module_context, student_lab, "solved/01-backprop.ipynb")
+    assert "Success! Your notebook passes all the tests." in dialog.inner_text()
+    tab.page.close()
+
+
+def test_validate_fails_an_untouched_notebook_in_one_line_per_test(student_lab, module_context):
+    """Does Validate fail an untouched lesson, each failing test's error one line with its message?"""
+    tab, dialog = _validate(module_context, student_lab, "fresh/01-backprop.ipynb")
+    text = dialog.inner_text()
+    errors = [e.inner_text().strip() for e in dialog.locator(".jp-RenderedText pre").all()][1::2]
+    assert "VALIDATION FAILED" in text or "failed" in text.lower(), text[:500]
+    assert len(errors) == _test_cells(_lesson("course", "01-backprop")), errors
+    for err in errors:
+        assert "\n" not in err and err.startswith("CheckFailure: "), err
+    assert "Traceback" not in text and "gradlib/checks" not in text
+    tab.page.screenshot(path=str(student_lab.root_dir / "validate-fresh.png"))
+    tab.page.close()
+
+
+def _menu_items(page: Any, menu: str) -> list[str]:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    items = [t for t in page.locator(".lm-Menu-itemLabel").all_inner_texts() if t.strip()]
+    page.keyboard.press("Escape")
+    return items
+
+
+def test_student_mode_shows_no_instructor_tools(student_lab, module_context):
+    """In `make lab`, are Formgrader, Create Assignment and the course list gone, the Assignment List calm?"""
+    tab = _open(module_context, student_lab, "fresh/01-backprop.ipynb")
+    page = tab.page
+    assert _menu_items(page, "Nbgrader") == ["Assignment List"]
+    assert page.locator(".lm-TabBar-tab", has_text="Create Assignment").count() == 0
+    with pytest.raises(Exception, match="404"):
+        student_lab.api("GET", "/formgrader/api/assignments")
+    _menu(page, "Nbgrader", "Assignment List")
+    panel = page.locator(".lm-Widget", has_text="Released assignments").last
+    panel.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.body.innerText.includes('There are no assignments to fetch')", timeout=30_000
+    )
+    body = page.locator("body").inner_text()
+    for bad in ("Error", "error", "does not exist"):
+        assert bad not in body, body[-800:]
+    tab.console.assert_clean(ignore=LAB_NOISE)
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`make lab-instructor`'s JupyterLab on this repository, its formgrader on an empty gradebook."""
+    import sqlite3
+
+    out = tmp_path_factory.mktemp("grading-out")
+    sqlite3.connect(out / "gradebook.db").close()  # an empty gradebook: the formgrader creates its tables
+    env = {"COURSE_GRADING_OUT": str(out), "COURSE_EXCHANGE": str(out / "exchange")}
+    with JupyterLab(REPO, config_dir=REPO / "lab" / "instructor", settings=SETTINGS, env=env) as server:
+        yield server
+
+
+def test_instructor_mode_formgrader_knows_this_course(instructor_lab, module_context):
+    """In `make lab-instructor`, does the formgrader list every lesson of solutions/ from this course?"""
+    listed = {a["name"] for a in instructor_lab.api("GET", "/formgrader/api/assignments")}
+    lessons = {
+        p.name for p in (REPO / "solutions").iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists()
+    }
+    assert lessons and lessons <= listed, (lessons, listed)
+    page = module_context.new_page()
+    page.goto(instructor_lab.lab_url(workspace="instructor"))
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+    assert "Formgrader" in items and "Create assignment" in items, items
+    page.close()
