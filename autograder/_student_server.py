@@ -134,9 +134,33 @@ class ShellState:
 
 
 def other_processes():
-    """Processes in this sandbox besides bubblewrap's pid 1, this one and (when forked) the zygote."""
-    mine = {1, os.getpid(), ZYGOTE_PID}
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in mine]
+    """Running processes the student's code started: this process's live descendants.
+
+    :func:`main` makes this process a child subreaper, so a detached or double-forked process stays in
+    its tree; only processes this process started are looked at, with or without a pid namespace.
+    """
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                state, ppid = fh.read().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError, IndexError):
+            continue
+        if state not in "ZX":
+            children.setdefault(int(ppid), []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _settle_matplotlib():
+    """Let pyplot load its backend now if it is imported: its own set-up is no change by the student."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.switch_backend(pyplot.get_backend())
 
 
 # ---------------------------------------------------------------------------------- serving calls
@@ -273,6 +297,9 @@ NAMESPACE = {}
 
 def main(fd):
     """Run the cells the harness sends, report, then serve calls until told to stop."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: see other_processes()
     sock = socket.socket(fileno=fd)
     job = recv(sock)
     for name in job["modules"]:
@@ -280,6 +307,7 @@ def main(fd):
             importlib.import_module(name)
         except Exception:  # noqa: BLE001, S112 - a module the tests import may be missing here
             continue
+    _settle_matplotlib()
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -323,9 +351,6 @@ def main(fd):
 
 
 # ---------------------------------------------------------------------------------- zygote
-
-#: The zygote's pid when this process was forked from one (0 otherwise).
-ZYGOTE_PID = 0
 
 
 def _preload(kind):
@@ -441,7 +466,6 @@ def zygote(ctrl_fd, kind):
     with a clean-room socket attached (SCM_RIGHTS), or ``kernel {json spec}``, answered ``started`` (with
     the child's pid for a kernel); ``reset``, answered ``clean``.
     """
-    global ZYGOTE_PID
     import json
     import resource
     import signal
@@ -471,7 +495,6 @@ def zygote(ctrl_fd, kind):
             spec = json.loads(rest) if word == "kernel" else {"cpu": int(rest or 0)}
             pid = os.fork()
             if pid == 0:
-                ZYGOTE_PID = os.getppid()
                 ctrl.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 if spec.get("cpu"):

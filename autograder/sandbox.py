@@ -48,8 +48,10 @@ __all__ = [
     "command",
     "describe",
     "descendants",
+    "isolates",
     "kill_tree",
     "parse_bytes",
+    "process_state",
 ]
 
 GIB = 1024**3
@@ -110,15 +112,36 @@ def bwrap_available() -> tuple[bool, str]:
     return True, exe
 
 
+def isolates(policy: SandboxPolicy) -> bool:
+    """Whether programs run under ``policy`` get bubblewrap's namespaces (else rlimits only)."""
+    return policy.isolate and bwrap_available()[0]
+
+
 def describe(policy: SandboxPolicy) -> str:
     """One line saying how student code is isolated under ``policy`` (copied into every result)."""
     limits = f"memory {policy.memory / GIB:g} GiB, cpu {policy.cpu_seconds or 'unlimited'} s"
-    if not policy.isolate:
-        return f"NO SANDBOX (--no-sandbox): rlimits only ({limits}); student code can read the course"
     ok, why = bwrap_available()
-    if not ok:
-        return f"NO SANDBOX ({why}): rlimits only ({limits}); student code can read the course"
+    if not (policy.isolate and ok):
+        reason = why if policy.isolate else "--no-sandbox"
+        return (
+            f"NO SANDBOX ({reason}): rlimits only ({limits}); processes a notebook starts are counted and "
+            "ended with its process tree, but student code can read every file the grader can (hidden "
+            "tests, solutions, other submissions) and reach the network"
+        )
     return f"bwrap: no network, read-only system, private scratch, pid namespace; {limits}"
+
+
+#: Without namespaces, a sandboxed program starts through this: it sets ``KEY=VALUE`` arguments in the
+#: environment, becomes a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``, kept across ``execve``; an
+#: orphaned grandchild, even a double-forked daemon, is re-parented to it instead of to the host's init),
+#: then execs the command after ``--`` (``prlimit ... program``) in the same process.
+_ADOPTING_LAUNCHER = """\
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+end = sys.argv.index("--")
+os.environ.update(item.split("=", 1) for item in sys.argv[1:end])
+os.execvp(sys.argv[end + 1], sys.argv[end + 1 :])
+"""
 
 
 def _readable_roots() -> list[str]:
@@ -158,13 +181,23 @@ def command(
     """``argv`` wrapped to run sandboxed; ``writable`` dirs appear at the same paths, read-write.
 
     ``env`` entries are set inside (``HOME`` and ``TMPDIR`` default to the first writable dir). Without
-    isolation (policy or platform) the result only applies the rlimits and the environment is inherited.
+    isolation (policy or platform) the command applies the rlimits, sets ``env`` on top of the inherited
+    environment and makes the program a child subreaper (:data:`_ADOPTING_LAUNCHER`), so that every process
+    it starts stays in its process tree, where :func:`descendants` counts and :func:`kill_tree` ends it.
     """
     inner = _rlimits(policy) + list(argv)
+    scratch = str(writable[0])
     ok, exe = bwrap_available()
     if not (policy.isolate and ok):
-        return inner
-    scratch = str(writable[0])
+        extra = {"HOME": scratch, "TMPDIR": scratch, **(env or {})}
+        return [
+            sys.executable,
+            "-I",
+            "-c",
+            _ADOPTING_LAUNCHER,
+            *(f"{k}={v}" for k, v in extra.items()),
+            "--",
+        ] + inner
     variables = _env({"HOME": scratch, "TMPDIR": scratch, **(env or {})})
     cmd = [exe, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"]
     cmd += ["--new-session", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
@@ -178,18 +211,23 @@ def command(
     return cmd + ["--"] + inner
 
 
+def process_state(pid: int) -> tuple[str, int] | None:
+    """``(state letter, parent pid)`` of a process, from ``/proc/PID/stat``; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
 def descendants(pid: int) -> list[int]:
-    """Process ids of every live descendant of ``pid`` (read from /proc)."""
+    """Process ids of every running descendant of ``pid`` (zombies, which have finished, excluded)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
+        state = process_state(int(entry)) if entry.isdigit() else None
+        if state is not None and state[0] not in "ZX":
+            children.setdefault(state[1], []).append(int(entry))
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -200,11 +238,13 @@ def descendants(pid: int) -> list[int]:
 
 def kill_tree(pid: int) -> None:
     """SIGKILL ``pid`` and all its descendants (used for the whole-notebook timeout)."""
-    for target in [pid, *descendants(pid)]:
-        try:
+    _kill([pid, *descendants(pid)])
+
+
+def _kill(pids: list[int]) -> None:
+    for target in pids:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(target, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Zygote:
@@ -320,11 +360,8 @@ class ForkedProcess:
 
     def poll(self) -> int | None:  # noqa: D102 - as Popen.poll
         if self.returncode is None:
-            try:
-                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                state = "gone"
-            if state in ("Z", "X", "gone"):
+            state = process_state(self.pid)
+            if state is None or state[0] in "ZX":
                 self.returncode = -signal.SIGKILL
         return self.returncode
 
@@ -430,8 +467,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             # bwrap -> its pid 1 -> the zygote -> the kernel; anything else was left behind.
             STRAY_PROCESSES[self.scratch] = max(0, KERNEL_ZYGOTE.strays() - 1)
             return
-        # bwrap -> its pid 1 -> the kernel; anything else is a process the kernel left behind.
-        STRAY_PROCESSES[self.scratch] = max(0, len(descendants(process.pid)) - 2)
+        if isolates(self._policy()):
+            # bwrap -> its pid 1 -> the kernel; anything else is a process the kernel left behind.
+            STRAY_PROCESSES[self.scratch] = max(0, len(descendants(process.pid)) - 2)
+            return
+        # Without namespaces the kernel is a child subreaper (see command()): whatever it started, even
+        # a double-forked daemon, is its descendant. Count them, then end them (bubblewrap would have).
+        strays = descendants(process.pid)
+        STRAY_PROCESSES[self.scratch] = len(strays)
+        _kill(strays)
 
 
 #: scratch dir -> processes left running in the kernel's sandbox when it was shut down.

@@ -352,6 +352,7 @@ def run(
     workers: int | None = None,
     out: Path | None = None,
     progress=None,
+    isolate: bool = True,
 ) -> SelfcheckReport:
     """Grade every catalog entry (and the solution and blank release) of ``assignments`` and judge them.
 
@@ -361,6 +362,7 @@ def run(
         workers: grading worker processes (default: the engine's, one per core).
         out: keep the grading output (grades.csv, results.json) here; default a temporary folder.
         progress: the engine's per-submission callback, e.g. a :class:`autograder.report.GradingProgress`.
+        isolate: grade in the bubblewrap sandbox (False: rlimits only, as ``grade --no-sandbox``).
 
     Raises:
         CatalogError: when a catalog file is malformed (before anything is graded).
@@ -380,7 +382,7 @@ def run(
         subs = Path(tmp) / "submissions"
         for a in names:
             write_submissions(a, entries[a], Path(root) / "course", subs, root)
-        options = engine.GradeOptions(course=Path(root), assignments=list(names))
+        options = engine.GradeOptions(course=Path(root), assignments=list(names), isolate=isolate)
         if workers:
             options.workers = workers
         graded = engine.grade(subs, Path(out or Path(tmp) / "out"), options, progress=progress)

@@ -164,3 +164,29 @@ def test_one_grading_run_keeps_only_the_scheduled_rows(kits, tmp_path):
     ]
     assert [r.score == r.max_score for r in results] == [True, True]
     assert (out / "grades.csv").read_text().count("\n") == 3
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("isolate", [True, False], ids=["sandbox", "no-sandbox"])
+def test_every_student_gets_what_their_answers_deserve_with_and_without_the_sandbox(kits, tmp_path, isolate):
+    """With the sandbox and without, are right, wrong, blank and tampering students judged as expected?"""
+    import io
+
+    from rich.console import Console
+
+    from autograder import engine
+
+    kit = next(k for k in kits if k.assignment == "05-clipping")
+    personas = ("correct", "common mistake", "blank", "tamper: patch checks", "tamper: input transformer")
+    everyone = demo.build_class()
+    students = [next(s for s in everyone if s.persona == p) for p in personas]
+    plan = {s.student_id: [kit.assignment] for s in students}
+    demo.write_class([kit], students, tmp_path / "submissions", plan)
+    out = tmp_path / "out"
+    out.mkdir()
+    options = engine.GradeOptions(workers=2, isolate=isolate)
+    results = demo._grade(tmp_path / "submissions", out, plan, options, Console(file=io.StringIO()))
+    assert demo.check_expectations(results, students, [kit], plan) == []
+    tampering = {s.student_id for s in students if s.persona.startswith("tamper")}
+    honest = [r for r in results if r.student_id not in tampering]
+    assert all(r.status == "graded" and r.reason == "" for r in honest), honest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -217,3 +218,85 @@ def test_a_student_who_kills_the_zygotes_costs_only_their_own_grade(toy_course, 
     assert got["a_first"] == got["c_after"] == ("graded", MAX_SCORE) and got["d_wrong"] == ("graded", 1)
     if sandbox.bwrap_available()[0]:  # the kernel's parent is its zygote: killing it kills the kernel
         assert got["b_killer"][0] == "failed"
+
+
+# ----------------------------------------------------------------------------------------------
+# Without namespaces (--no-sandbox, or no bubblewrap): rlimits only, no false flags.
+
+#: student -> (status, score, text the reason must contain) when graded without the sandbox.
+WITHOUT_SANDBOX = {
+    "alice": ("graded", "3", ""),
+    "bob": ("graded", "1", ""),
+    "blank": ("graded", "0", ""),
+    "warner": ("graded", "3", ""),
+    "np_patcher": ("flagged", "2", "total_value passed in the kernel but fails the clean-room re-check"),
+    "gl_patcher": ("flagged", "1", "replaced gradlib.checks.core.assert_close"),
+    "transformer": ("flagged", "2", "installed an input transformer"),
+    "detacher": ("flagged", "3", "process(es) running after its cells finished"),
+}
+
+
+@pytest.fixture(scope="session")
+def graded_without_sandbox(toy_course, tmp_path_factory):  # noqa: F811
+    """Honest, wrong and tampering students graded with ``isolate=False``: (CSV rows, results)."""
+    base = tmp_path_factory.mktemp("no-sandbox")
+    subs = write_class(base / "submissions", toy_course, [])
+    for folder in list(subs.iterdir()):
+        if folder.name not in WITHOUT_SANDBOX:
+            shutil.rmtree(folder)
+    options = engine.GradeOptions(course=toy_course, isolate=False, **OPTIONS)
+    results = engine.grade(subs, base / "out", options)
+    return _rows(base / "out" / "grades.csv"), results
+
+
+@pytest.mark.parametrize("student", sorted(WITHOUT_SANDBOX))
+def test_without_sandbox_honest_is_graded_and_tampering_flagged(graded_without_sandbox, student):
+    """Without namespaces, is an honest student graded with no flag and a tampering one still flagged?"""
+    status, score, reason = WITHOUT_SANDBOX[student]
+    r = graded_without_sandbox[0][student]
+    assert (r["status"], r["score"]) == (status, score), r
+    assert reason in r["reason"] if reason else r["reason"] == "", r
+
+
+def test_without_sandbox_the_limits_are_stated_once_per_run_not_as_flags(graded_without_sandbox):
+    """Does each result name the missing sandbox in its sandbox field, and no reason mention it?"""
+    results = graded_without_sandbox[1]
+    assert {r.sandbox for r in results} == {
+        engine.sandbox.describe(engine.sandbox.SandboxPolicy(isolate=False))
+    }
+    assert all(r.sandbox.startswith("NO SANDBOX") and "read every file" in r.sandbox for r in results)
+    assert not any("sandbox" in r.reason.lower() for r in results)
+
+
+def _path_without_bwrap(folder: Path) -> str:
+    """A PATH holding every program of the system's PATH but ``bwrap`` (symlinks in ``folder``)."""
+    folder.mkdir()
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for program in Path(directory).iterdir() if Path(directory).is_dir() else []:
+            link = folder / program.name
+            if program.name != "bwrap" and not link.exists():
+                link.symlink_to(program)
+    return f"{Path(sys.executable).parent}{':'}{folder}"
+
+
+def test_without_bwrap_on_path_grading_falls_back_and_says_so_once(toy_course, tmp_path):  # noqa: F811
+    """With bwrap hidden from PATH, does `autograder grade` grade honestly, flag tampering, warn once?"""
+    subs = write_class(tmp_path / "all", toy_course, [])
+    keep = ("alice", "bob", "np_patcher")
+    for student in keep:
+        shutil.copytree(subs / student, tmp_path / "submissions" / student)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "autograder", "grade", str(tmp_path / "submissions"), "--out", str(out)]
+    cmd += ["--course", str(toy_course), "--cell-timeout", "8", "--notebook-timeout", "20", "--workers", "2"]
+    env = {**os.environ, "PATH": _path_without_bwrap(tmp_path / "bin")}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = _rows(out / "grades.csv")
+    got = {s: (rows[s]["status"], rows[s]["score"], rows[s]["reason"]) for s in keep}
+    assert got["alice"] == ("graded", "3", "") and got["bob"] == ("graded", "1", "")
+    assert got["np_patcher"][:2] == ("flagged", "2")
+    assert done.stderr.count("NO SANDBOX (bubblewrap (bwrap) is not installed)") == 1, done.stderr
+    assert {r.sandbox.split(":")[0] for r in load_results(out / "results.json")} == {
+        "NO SANDBOX (bubblewrap (bwrap) is not installed)"
+    }
+    assert "SANDBOX FALLBACK" in (out / "report.html").read_text()

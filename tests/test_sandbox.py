@@ -111,11 +111,38 @@ def test_no_capabilities_no_nested_namespaces(tmp_path):
 
 
 def test_without_isolation_only_rlimits(tmp_path):
-    """Does --no-sandbox still apply the rlimits, and say loudly that there is no sandbox?"""
+    """Does --no-sandbox still apply the rlimits and the environment, and say that there is no sandbox?"""
+    policy = sandbox.SandboxPolicy(isolate=False, memory=3 * 1024**3)
+    code = "import os, resource as r; print(r.getrlimit(r.RLIMIT_AS)[0], os.environ['HOME'], os.getpid())"
+    cmd = sandbox.command([sys.executable, "-c", code], writable=[tmp_path], policy=policy, env={"X": "1"})
+    assert "bwrap" not in " ".join(cmd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    limit, home, pid = proc.communicate(timeout=60)[0].split()
+    assert (int(limit), home, int(pid)) == (3 * 1024**3, str(tmp_path), proc.pid)  # exec'd: same process
+    assert sandbox.describe(policy).startswith("NO SANDBOX (--no-sandbox)")
+
+
+def test_without_isolation_orphans_stay_in_the_process_tree(tmp_path):
+    """Without namespaces, is a double-forked daemon still a descendant, counted and ended with the tree?"""
     policy = sandbox.SandboxPolicy(isolate=False)
-    cmd = sandbox.command(["true"], writable=[tmp_path], policy=policy)
-    assert cmd[0] == "prlimit" and "bwrap" not in " ".join(cmd)
-    assert sandbox.describe(policy).startswith("NO SANDBOX")
+    code = "import subprocess as s, time\ns.run(['sh', '-c', 'sleep 30 &'])\nprint('ready', flush=True)\n"
+    code += "time.sleep(30)"
+    proc = subprocess.Popen(
+        sandbox.command([sys.executable, "-c", code], writable=[tmp_path], policy=policy),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        daemons = sandbox.descendants(proc.pid)
+        assert len(daemons) == 1  # sh exited at once; its sleep was re-parented to the program
+        sandbox.kill_tree(proc.pid)
+        proc.wait(timeout=10)
+        time.sleep(0.2)
+        state = sandbox.process_state(daemons[0])
+        assert state is None or state[0] in "ZX", state
+    finally:
+        sandbox.kill_tree(proc.pid)
 
 
 @pytest.mark.parametrize(

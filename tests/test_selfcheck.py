@@ -104,3 +104,23 @@ def test_catalog_is_graded_as_it_must_be(name):
     Console(file=buf, width=160).print(selfcheck.table(report))
     lines = [f"{v.subject}: {v.rule} ({v.detail})" for v in report.violations]
     assert report.ok, buf.getvalue() + "\n" + "\n".join(lines)
+
+
+#: A representative subset of one lesson's catalog: in-place, wrong-axis and right alternative answers.
+SUBSET = ("clip_by_global_norm__in-place", "clip_by_norm__global", "clip_by_value__right-where")
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("isolate", [True, False], ids=["sandbox", "no-sandbox"])
+def test_catalog_subset_is_graded_as_it_must_be_with_and_without_the_sandbox(tmp_path, isolate):
+    """With the sandbox and without it, are wrong answers caught, right ones accepted, nothing flagged?"""
+    root = tmp_path / "course"
+    folder = root / "autograder" / "catalog" / "05-clipping"
+    folder.mkdir(parents=True)
+    for name in ("solutions", "course"):
+        (root / name).symlink_to(build.REPO / name)
+    for name in SUBSET:
+        (folder / f"{name}.py").write_bytes((selfcheck.CATALOG / "05-clipping" / f"{name}.py").read_bytes())
+    report = selfcheck.run(["05-clipping"], root=root, workers=2, isolate=isolate)
+    assert report.ok, [f"{v.subject}: {v.rule} ({v.detail})" for v in report.violations]
+    assert sum(r.wrong_caught for r in report.rows) == 2 and sum(r.right_accepted for r in report.rows) == 1
