@@ -1,8 +1,12 @@
 """Feedback for students: one self-contained HTML page per student, assignment and notebook.
 
-A page shows the student's own answer cells (from the notebook they submitted), every graded test cell
-with the visible code the student was given (from the release, never the hidden tests), the points it
-earned and the check's message, and, for a submission that could not be graded or was flagged, why.
+A page reads like the notebook: the lesson's prose with its formulas (markdown rendered, LaTeX drawn by
+matplotlib's mathtext into inline images, so the page needs no script and no network), the student's own
+answer cells (from the notebook they submitted), every graded test cell with the visible code the student
+was given (from the release, never the hidden tests), the points it earned and the check's message.
+Written answers are labelled as graded by hand, and the total says how many points await a human. A cell
+never shows full points beside a failure. A failed or flagged submission gets one sentence on why
+(:mod:`autograder.reasons`); the full reason is in ``results.json`` for the instructor.
 
 Student code is untrusted: every piece of text is HTML-escaped, the page carries no script, and a
 Content-Security-Policy forbids scripts and remote resources even if escaping were ever bypassed.
@@ -11,7 +15,10 @@ Pages are written to ``OUT/feedback/<student_id>/<assignment>/<notebook>.html``.
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
+import io
 import json
 import re
 import tempfile
@@ -19,12 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.reasons import student_sentence
 from autograder.results import CellResult, SubmissionResult
 
 __all__ = [
     "FEEDBACK_DIR",
     "feedback_path",
+    "manual_points",
     "notebook_feedback",
+    "render_markdown",
     "strip_hidden_tests",
     "write_all_feedback",
     "write_feedback",
@@ -52,7 +62,13 @@ pre{margin:0;padding:.7em .9em;overflow-x:auto;font-size:.85em;white-space:pre-w
 word-break:break-word;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.code{background:#fafafa}pre.msg{background:#fff;border-top:1px dashed #ccc;color:#8a1c12}
 .note{font-size:.85em;color:#555;padding:.3em .9em}
-.heading{color:#333;font-weight:600;margin-top:1.4em}
+.prose{margin:1em 0}.prose h1{font-size:1.35em}.prose h2{font-size:1.15em}.prose h3{font-size:1.02em}
+.prose code{background:#f3f3f5;padding:0 .25em;border-radius:3px;font-size:.9em}
+.prose pre code{background:none;padding:0}
+img.math{vertical-align:middle}.display-math{text-align:center;margin:.6em 0}code.tex{color:#444}
+.cell.manual header{background:#e8eefb}.cell.warned header{background:#eef7ee}
+pre.notice{background:#fff;border-top:1px dashed #ccc;color:#555}
+.basis{font-size:.9em;color:#444}
 table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}
 """
 
@@ -69,6 +85,57 @@ def strip_hidden_tests(source: str) -> str:
     An unterminated block is removed up to the end of the cell, so hidden code never leaks.
     """
     return _HIDDEN.sub("", source)
+
+
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<![\s\\])\$(?!\d)")
+_PLACEHOLDER = re.compile(r"MATHPLACEHOLDER(\d+)X")
+
+
+@functools.lru_cache(maxsize=4096)
+def _math_png(tex: str) -> str | None:
+    """``tex`` (without dollars) drawn by matplotlib's mathtext as a base64 PNG, or None if unsupported."""
+    from matplotlib import mathtext
+    from matplotlib.font_manager import FontProperties
+
+    buf = io.BytesIO()
+    try:
+        mathtext.math_to_image(f"${tex}$", buf, dpi=110, format="png", prop=FontProperties(size=12))
+    except Exception:  # noqa: BLE001 - mathtext covers most, not all, of TeX: show the source instead
+        return None
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _math_html(tex: str, display: bool) -> str:
+    tex = " ".join(tex.split())
+    png = _math_png(tex)
+    inner = (
+        f'<img class="math" src="data:image/png;base64,{png}" alt="{_e(tex)}">'
+        if png
+        else f'<code class="tex">{_e(tex)}</code>'
+    )
+    return f'<div class="display-math">{inner}</div>' if display else inner
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_renderer():
+    import mistune
+
+    return mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+
+
+def render_markdown(source: str) -> str:
+    """A markdown cell as HTML: raw HTML in it is escaped, formulas become images (or TeX source)."""
+    maths: list[str] = []
+
+    def keep(match: re.Match, display: bool) -> str:
+        maths.append(_math_html(match.group(1), display))
+        return f"MATHPLACEHOLDER{len(maths) - 1}X"
+
+    text = _DISPLAY_MATH.sub(lambda m: "\n\n" + keep(m, True) + "\n\n", source)
+    text = _INLINE_MATH.sub(lambda m: keep(m, False), text)
+    rendered = _markdown_renderer()(text)
+    return _PLACEHOLDER.sub(lambda m: maths[int(m.group(1))], rendered)
 
 
 def _safe_component(name: str) -> str:
@@ -118,14 +185,26 @@ def _read_notebook(path: Path | None) -> dict | None:
 
 @dataclass
 class _Cell:
-    kind: str  # "heading", "answer" or "test"
+    kind: str  # "prose", "answer", "manual" (graded by hand) or "test"
     grade_id: str
     source: str
     edited: bool = False
+    points: float = 0.0
 
 
-def _headings(source: str) -> list[str]:
-    return [line.lstrip("#").strip() for line in source.splitlines() if re.match(r"^#{1,3} ", line)]
+def _is_manual(cell: dict) -> bool:
+    """A written answer or task graded by a person: a grade cell that is also an answer, or a task."""
+    meta = _meta(cell)
+    return bool(meta.get("task") or (meta.get("grade") and meta.get("solution")))
+
+
+def manual_points(release: dict | None) -> float:
+    """Points of the cells a person grades (written answers, tasks) in a release notebook."""
+    if release is None:
+        return 0.0
+    return sum(
+        float(_meta(c).get("points") or 0) for c in release["cells"] if isinstance(c, dict) and _is_manual(c)
+    )
 
 
 def _release_tests(release: dict | None) -> dict[str, str]:
@@ -149,8 +228,10 @@ def _cells_to_show(submitted: dict | None, release: dict | None, graded: list[st
             continue
         meta, src = _meta(cell), _source(cell)
         gid = str(meta.get("grade_id", ""))
-        if cell.get("cell_type") == "markdown" and not meta.get("grade"):
-            shown += [_Cell("heading", "", h) for h in _headings(src)]
+        if _is_manual(cell):
+            shown.append(_Cell("manual", gid, src, points=float(meta.get("points") or 0)))
+        elif cell.get("cell_type") == "markdown" and not meta.get("grade"):
+            shown.append(_Cell("prose", "", src))
         elif cell.get("cell_type") == "code" and meta.get("solution"):
             shown.append(_Cell("answer", gid, src))
         elif meta.get("grade") and gid and gid not in seen:
@@ -164,19 +245,18 @@ def _cells_to_show(submitted: dict | None, release: dict | None, graded: list[st
     return shown
 
 
+_BASIS = (
+    "Points come from the test cells below, run on your functions in a fresh, clean process. Graded tests "
+    "also use other shapes and values than the visible ones; for those you see the message, not the code."
+)
+
+
 def _status_banner(result: SubmissionResult) -> str:
-    if result.status == "failed":
-        text = (
-            "<strong>This submission could not be graded.</strong> "
-            f"Reason: {_e(result.reason or 'unknown')}. Fix the problem and submit again, or ask your "
-            "instructor; no points were recorded for it."
-        )
-    elif result.status == "flagged":
-        text = (
-            "<strong>This submission was flagged for review.</strong> "
-            f"Reason: {_e(result.reason or 'unknown')}. The graded functions were re-checked in a clean "
-            "process; points that only the altered environment could earn are not counted."
-        )
+    if result.status in ("failed", "flagged"):
+        sentence = student_sentence(result.status, result.reason or "unknown")
+        head, _, rest = sentence.partition(": ") if result.status == "flagged" else sentence.partition(" (")
+        joint = ": " if result.status == "flagged" else " ("
+        text = f"<strong>{_e(head)}</strong>{_e(joint + rest) if rest else ''}"
     else:
         text = "Graded automatically. Each test cell below shows its points and, if it failed, why."
     return f'<div class="banner {_e(result.status)}">{text}</div>'
@@ -189,8 +269,9 @@ def _cell_class(cell: CellResult) -> str:
 
 
 def _render_test(cell: _Cell, graded: CellResult | None) -> str:
+    notes = []
     if graded is None:
-        head = f"<span>test <code>{_e(cell.grade_id)}</code></span><span>not graded</span>"
+        head = f"<span>test <code>{_e(cell.grade_id)}</code></span><span>no result</span>"
         css, msg = "", ""
     else:
         css = _cell_class(graded)
@@ -198,16 +279,26 @@ def _render_test(cell: _Cell, graded: CellResult | None) -> str:
             f"<span>test <code>{_e(cell.grade_id)}</code></span>"
             f"<span>{graded.points:g} / {graded.max_points:g} points</span>"
         )
-        msg = f'<pre class="msg">{_e(graded.message)}</pre>' if graded.message else ""
+        if graded.points >= graded.max_points and graded.message:
+            # full points: never show the kernel's failure as if it were the grade
+            css = "warned"
+            msg = (
+                '<div class="note">Full points: your functions passed this test when re-run in a clean '
+                "process. In your notebook it showed the message below (often a warning your code "
+                "printed); worth a look, but it cost nothing.</div>"
+                f'<pre class="notice">{_e(graded.message)}</pre>'
+            )
+        elif graded.points < graded.max_points:
+            msg = f'<pre class="msg">{_e(graded.message or "this test failed")}</pre>'
+        else:
+            msg = ""
         if graded.passed_in_kernel and graded.passed_clean is False:
             msg += (
                 '<div class="note">Passed in your notebook but failed when your functions were re-run '
                 "in a clean process.</div>"
             )
-    notes = []
     if cell.edited:
         notes.append("This locked cell was changed or deleted in your notebook; the original was used.")
-    notes.append("Hidden test cases, if any, ran as well; only their messages are shown.")
     code = f'<pre class="code">{_e(cell.source.rstrip())}</pre>' if cell.source.strip() else ""
     note_html = "".join(f'<div class="note">{_e(n)}</div>' for n in notes)
     return f'<section class="cell {css}"><header>{head}</header>{code}{msg}{note_html}</section>'
@@ -216,8 +307,14 @@ def _render_test(cell: _Cell, graded: CellResult | None) -> str:
 def _render_cells(cells: list[_Cell], by_id: dict[str, CellResult]) -> str:
     parts = []
     for cell in cells:
-        if cell.kind == "heading":
-            parts.append(f'<div class="heading">{_e(cell.source)}</div>')
+        if cell.kind == "prose":
+            parts.append(f'<div class="prose">{render_markdown(cell.source)}</div>')
+        elif cell.kind == "manual":
+            parts.append(
+                f'<section class="cell manual"><header><span>written answer <code>{_e(cell.grade_id)}'
+                f"</code></span><span>{cell.points:g} points, graded by hand</span></header>"
+                f'<div class="prose" style="padding:0 .9em">{render_markdown(cell.source)}</div></section>'
+            )
         elif cell.kind == "answer":
             parts.append(
                 f'<section class="cell"><header><span>your answer <code>{_e(cell.grade_id)}</code>'
@@ -228,11 +325,13 @@ def _render_cells(cells: list[_Cell], by_id: dict[str, CellResult]) -> str:
     return "\n".join(parts)
 
 
-def _summary_table(cells: list[CellResult]) -> str:
+def _summary_table(cells: list[CellResult], by_hand: float = 0.0) -> str:
     rows = "".join(
         f"<tr><td><code>{_e(c.grade_id)}</code></td><td>{c.points:g} / {c.max_points:g}</td></tr>"
         for c in cells
     )
+    if rows and by_hand:
+        rows += f"<tr><td>written answers</td><td>{by_hand:g} points, graded by hand</td></tr>"
     return f"<table><tr><th>test</th><th>points</th></tr>{rows}</table>" if rows else ""
 
 
@@ -260,6 +359,13 @@ def notebook_feedback(
     if result.status == "failed":
         score = 0.0
     sub_nb, rel_nb = _read_notebook(submitted), _read_notebook(release)
+    by_hand = manual_points(rel_nb if rel_nb is not None else sub_nb)
+    total = f"{score:g} / {worth:g} points"
+    if by_hand:
+        total += (
+            f' <span class="basis">from automatic tests; {by_hand:g} more points are graded by hand '
+            f"(lesson total {worth + by_hand:g})</span>"
+        )
     shown = _cells_to_show(sub_nb, rel_nb, [c.grade_id for c in cells])
     body = _render_cells(shown, {c.grade_id: c for c in cells}) if result.status != "failed" else ""
     if result.status == "failed" and sub_nb is not None:
@@ -271,8 +377,8 @@ def notebook_feedback(
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_e(result.assignment)} / {_e(notebook)}</h1>"
         f'<div class="meta">Student: {_e(result.student_id)}</div>'
-        f'<div class="score">{score:g} / {worth:g} points</div>'
-        f"{_status_banner(result)}{_summary_table(cells)}"
+        f'<div class="score">{total}</div>'
+        f'{_status_banner(result)}<p class="basis">{_e(_BASIS)}</p>{_summary_table(cells, by_hand)}'
         f"<h2>Your notebook</h2>{body or '<p>No cells to show.</p>'}"
         "</body></html>\n"
     )

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import nbformat
 
 from autograder import authoring
-from autograder.feedback import feedback_path, notebook_feedback, strip_hidden_tests, write_feedback
+from autograder.feedback import (
+    feedback_path,
+    notebook_feedback,
+    render_markdown,
+    strip_hidden_tests,
+    write_feedback,
+)
 from autograder.results import CellResult, SubmissionResult
 
 _TEST_SRC = """# double_values: doubles a vector elementwise
@@ -105,11 +114,67 @@ def test_failed_submission_explains_why(tmp_path):
     assert "0 / 3 points" in page
 
 
-def test_flagged_submission_explains_why(tmp_path):
-    """Does a flagged submission's page say it was flagged and why?"""
-    result = _result(status="flagged", reason="check functions were replaced in the kernel")
+def _banner(page: str) -> str:
+    return re.search(r'<div class="banner [a-z]+">(.*?)</div>', page, re.DOTALL).group(1)
+
+
+def test_flagged_submission_gets_one_sentence_not_the_list(tmp_path):
+    """Does a flagged page say in one sentence what was detected, without the instructor's long list?"""
+    reason = "; ".join(f"tampering: replaced gradlib.checks.core.f{i}" for i in range(158))
+    result = _result(status="flagged", reason=reason)
     page = notebook_feedback(result, "00-demo", submitted=None)
-    assert "flagged" in page and "check functions were replaced" in page
+    banner = html.unescape(re.sub(r"<[^>]+>", "", _banner(page)))
+    assert "flagged" in banner and "replaced functions that the tests call" in banner
+    assert "f157" not in page and "gradlib.checks.core" not in page
+    assert len(banner) < 400 and banner.count(". ") <= 2, banner
+
+
+def test_prose_and_latex_render_like_the_notebook(tmp_path):
+    """Are markdown prose, backticks and $LaTeX$ rendered (no raw dollars or backticks on the page)?"""
+    md = "## The toy: $2^{100}$ and `W = 2I`\n\nWe compute $$\\frac{a}{b}$$ and **more** prose."
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x", extra_md=md))
+    page = notebook_feedback(_result(), "00-demo", submitted=sub)
+    assert "<h2>The toy: " in page and "<code>W = 2I</code>" in page and "<strong>more</strong>" in page
+    assert page.count('<img class="math"') == 2, page
+    assert 'alt="2^{100}"' in page and 'alt="\\frac{a}{b}"' in page
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "$" not in text and "`" not in text
+
+
+def test_unsupported_tex_shows_its_source(tmp_path):
+    """Does TeX that mathtext cannot draw fall back to its source, escaped, instead of vanishing?"""
+    html_out = render_markdown("see $\\begin{unknownenv}<b>x</b>$ here")
+    assert '<code class="tex">' in html_out and "&lt;b&gt;" in html_out
+
+
+def test_written_answer_is_labelled_graded_by_hand(tmp_path):
+    """Is a written answer shown as graded by hand, with the hand-graded points named in the total?"""
+    cells = [
+        authoring.markdown("# Part 1"),
+        authoring.answer("double", "def double(x):\n    return 2 * x"),
+        authoring.test("double_values", 2, _VISIBLE_SRC),
+        authoring.test("double_dtype", 1, "# double_dtype: float64\nprint('ok')"),
+        authoring.manual_answer("why_double", 3, "MY_WRITTEN_ANSWER because *reasons*"),
+    ]
+    sub = _write(tmp_path, "sub.ipynb", authoring.notebook(cells))
+    page = notebook_feedback(_result(), "00-demo", submitted=sub, release=sub)
+    assert "MY_WRITTEN_ANSWER because <em>reasons</em>" in page
+    assert "3 points, graded by hand" in page
+    assert "3 more points are graded by hand" in page and "lesson total 6" in page
+    assert "not graded" not in page and "Hidden test cases" not in page
+
+
+def test_full_points_never_sit_beside_a_failure(tmp_path):
+    """When the clean re-check passed but the kernel showed an error, is the cell not red and explained?"""
+    result = _result(points=(2.0, 1.0), message="CheckFailure: double raised UserWarning: careful")
+    result.cells[0].passed_in_kernel, result.cells[0].passed_clean = False, True
+    page = notebook_feedback(result, "00-demo", submitted=None)
+    section = re.search(
+        r'<section class="cell [a-z]*"><header><span>test <code>double_values.*?</section>', page
+    )
+    assert section is not None and "2 / 2 points" in section.group(0)
+    assert 'class="msg"' not in section.group(0) and "Full points" in section.group(0)
+    assert "raised UserWarning" in section.group(0)
 
 
 def test_write_feedback_layout_and_unsafe_ids(tmp_path):
