@@ -19,6 +19,7 @@ __all__ = [
     "assert_close",
     "assert_unchanged",
     "call",
+    "format_pair",
     "match_mistake",
     "rel_error",
 ]
@@ -114,6 +115,7 @@ def assert_close(
     rtol: float = 1e-7,
     atol: float = 1e-12,
     hint: str | None = None,
+    n: int | None = None,
 ) -> float:
     """Compare a student's array with the reference, elementwise ``|g - e| <= atol + rtol * |e|``.
 
@@ -123,7 +125,10 @@ def assert_close(
         name: what is compared, for messages.
         rtol: relative tolerance.
         atol: absolute tolerance.
-        hint: appended to the failure message (e.g. the likely mistake).
+        hint: appended to the failure message (e.g. the likely mistake). Without one, the message ends
+            with :func:`gradlib.checks.diagnosis.describe`'s account of how the values relate (a constant
+            factor, a sign flip, a transpose, float32 rounding, off by one, nan/inf), when it finds one.
+        n: a size N of the problem (batch, fan_in, ...), so that a factor N or 1/N is named.
 
     Returns:
         The relative error (:func:`rel_error`) between the two.
@@ -139,12 +144,30 @@ def assert_close(
     if not bool(np.all(ok)):
         idx = _worst_index(got, expected)
         where = f" at index {idx}" if got.ndim else ""
+        g_text, e_text = format_pair(float(got[idx]), float(expected[idx]))
         msg = (
-            f"{name} is wrong{where}: got {float(got[idx]):.6g}, expected {float(expected[idx]):.6g} "
+            f"{name} is wrong{where}: got {g_text}, expected {e_text} "
             f"({int(np.size(ok) - np.count_nonzero(ok))} of {np.size(ok)} values differ)"
         )
+        if hint is None:
+            from gradlib.checks.diagnosis import describe  # imports this module
+
+            try:
+                found = describe(got, expected, n=n)
+            except Exception:  # noqa: BLE001 - a diagnosis must never hide the failure itself
+                found = None
+            hint = f"Likely cause: {found}." if found else None
         raise CheckFailure(msg + (f". {hint}" if hint else ""))
     return rel_error(got, expected)
+
+
+def format_pair(a: float, b: float) -> tuple[str, str]:
+    """Print two numbers with the fewest significant digits (at least 6) that show they differ."""
+    for digits in range(6, 18):
+        a_text, b_text = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if a_text != b_text:
+            return a_text, b_text
+    return repr(a), repr(b)
 
 
 def assert_unchanged(before: np.ndarray, after: np.ndarray, *, name: str) -> None:
