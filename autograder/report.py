@@ -2,7 +2,9 @@
 
 The report answers the questions an instructor has after grading: how did the class score on each
 assignment, which exercise did the class struggle with (pass rate per test cell), which submissions could
-not be graded or were flagged and why, and whether grading ran in the real sandbox. Figures are PNGs
+not be graded or were flagged and why (grouped by cause with counts, one line per row, the full reason
+on demand), and whether grading ran in the real sandbox. Statistics count graded submissions only unless
+``include_flagged`` is set, and every table says which it does. Figures are PNGs
 drawn with matplotlib's Agg backend, written to ``OUT/figures/`` and embedded in the page, so the page is
 one self-contained file that can be mailed around.
 """
@@ -29,11 +31,13 @@ from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from autograder.reasons import causes  # noqa: E402
 from autograder.results import STATUSES, SubmissionResult  # noqa: E402
 
 __all__ = [
     "CellStats",
     "GradingProgress",
+    "cause_groups",
     "cell_stats",
     "print_summary",
     "publish",
@@ -60,6 +64,11 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{background:#eef7ee;border:1px solid #9cc89c;padding:.6em 1em;border-radius:6px}
 .low{color:#b23a2f;font-weight:600}img{max-width:100%;border:1px solid #eee}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.scope{color:#555;font-size:.9em;margin:.2em 0}
+td.line{max-width:34em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+details{display:inline}details[open]{display:block}summary{cursor:pointer;color:#35557a}
+details pre{white-space:pre-wrap;word-break:break-word;max-height:16em;overflow:auto;background:#fafafa;
+padding:.5em;font-size:.85em;max-width:60em}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'"
 
@@ -94,12 +103,25 @@ def status_counts(results: Iterable[SubmissionResult]) -> dict[str, Counter]:
     return dict(sorted(counts.items()))
 
 
-def cell_stats(results: Iterable[SubmissionResult]) -> list[CellStats]:
-    """Pass rate of every test cell, in assignment then notebook order (failed submissions excluded)."""
+def _counted(r: SubmissionResult, include_flagged: bool) -> bool:
+    return r.status == "graded" or (include_flagged and r.status == "flagged")
+
+
+def _scope(include_flagged: bool) -> str:
+    return (
+        "graded and flagged submissions" if include_flagged else "graded submissions only (flagged excluded)"
+    )
+
+
+def cell_stats(results: Iterable[SubmissionResult], *, include_flagged: bool = False) -> list[CellStats]:
+    """Pass rate of every test cell, in assignment then notebook order.
+
+    Failed submissions never count; flagged ones only with ``include_flagged``.
+    """
     points: dict[tuple[str, str, str], list[float]] = {}
     worth: dict[tuple[str, str, str], float] = {}
     for r in results:
-        if r.status == "failed":
+        if not _counted(r, include_flagged):
             continue
         for c in r.cells:
             key = (r.assignment, c.notebook, c.grade_id)
@@ -231,10 +253,10 @@ def _img(out: Path, name: str, png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
 
 
-def _overview_rows(results: list[SubmissionResult], counts: dict[str, Counter]) -> str:
+def _overview_rows(results: list[SubmissionResult], counts: dict[str, Counter], include_flagged: bool) -> str:
     rows = []
     for name, cnt in counts.items():
-        scores = [_percent(r) for r in results if r.assignment == name and r.status != "failed"]
+        scores = [_percent(r) for r in results if r.assignment == name and _counted(r, include_flagged)]
         mean = f"{statistics.mean(scores):.1f}" if scores else "-"
         median = f"{statistics.median(scores):.1f}" if scores else "-"
         cells = "".join(f'<td class="num">{cnt[s]}</td>' for s in STATUSES)
@@ -263,30 +285,60 @@ def _cell_rows(stats: list[CellStats]) -> str:
     )
 
 
+def cause_groups(results: Iterable[SubmissionResult]) -> list[tuple[str, str, list[SubmissionResult]]]:
+    """Failed and flagged submissions grouped by cause: ``(status, cause label, submissions)``, most first.
+
+    A flagged submission with several causes counts once under each.
+    """
+    groups: dict[tuple[str, str], list[SubmissionResult]] = defaultdict(list)
+    for r in results:
+        for cause in causes(r.status, r.reason):
+            groups[(r.status, cause.label)].append(r)
+    return [(s, label, rs) for (s, label), rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+
+
+def _who(rs: list[SubmissionResult]) -> str:
+    return ", ".join(f"{r.student_id} ({r.assignment})" for r in rs)
+
+
+def _full_reason(r: SubmissionResult) -> str:
+    first = r.reason.strip().splitlines()[0] if r.reason.strip() else "(no reason recorded)"
+    gist = first if len(first) <= 90 else first[:87] + "..."
+    return f"<details><summary>{_e(gist)}</summary><pre>{_e(r.reason)}</pre></details>"
+
+
 def _problem_rows(results: list[SubmissionResult]) -> str:
     bad = sorted((r for r in results if r.status != "graded"), key=lambda r: (r.status, r.assignment))
     if not bad:
         return "<p>Every submission was graded normally.</p>"
-    reasons = Counter((r.status, r.reason.split(":")[0]) for r in bad)
     summary = "".join(
-        f"<tr><td>{_e(s)}</td><td>{_e(reason)}</td><td class='num'>{n}</td></tr>"
-        for (s, reason), n in reasons.most_common()
+        f"<tr><td>{_e(s)}</td><td>{_e(label)}</td><td class='num'>{len(rs)}</td>"
+        f"<td><details><summary>{len(rs)} submission{'s' * (len(rs) != 1)}</summary>{_e(_who(rs))}"
+        "</details></td></tr>"
+        for s, label, rs in cause_groups(bad)
     )
     detail = "".join(
         f"<tr><td>{_e(r.status)}</td><td>{_e(r.student_id)}</td><td>{_e(r.assignment)}</td>"
-        f"<td class='num'>{r.score:g}/{r.max_score:g}</td><td>{_e(r.reason)}</td></tr>"
+        f"<td class='num'>{r.score:g}/{r.max_score:g}</td>"
+        f"<td class='line'>{_e('; '.join(c.label for c in causes(r.status, r.reason)))}</td>"
+        f"<td>{_full_reason(r)}</td></tr>"
         for r in bad
     )
     return (
-        "<table><tr><th>status</th><th>reason</th><th>count</th></tr>"
+        "<table><tr><th>status</th><th>cause</th><th>submissions</th><th>who</th></tr>"
         f"{summary}</table><h3>Every failed or flagged submission</h3>"
-        "<table><tr><th>status</th><th>student</th><th>assignment</th><th>score</th><th>reason</th></tr>"
-        f"{detail}</table>"
+        "<table><tr><th>status</th><th>student</th><th>assignment</th><th>score</th><th>cause</th>"
+        f"<th>full reason</th></tr>{detail}</table>"
     )
 
 
 def write_report(
-    results: list[SubmissionResult], out: Path, *, title: str = "Grading report", sandbox: str | None = None
+    results: list[SubmissionResult],
+    out: Path,
+    *,
+    title: str = "Grading report",
+    sandbox: str | None = None,
+    include_flagged: bool = False,
 ) -> Path:
     """Write ``out/report.html`` (and its PNGs under ``out/figures``); return the page's path.
 
@@ -295,10 +347,13 @@ def write_report(
         out: the grading output directory.
         title: the page title.
         sandbox: the run's sandbox mode, if the caller knows it (a fallback is shown as an alarm).
+        include_flagged: count flagged submissions in the mean, median, pass rates and struggles
+            (default: graded submissions only); each statistic says which.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    counts, stats = status_counts(results), cell_stats(results)
+    counts, stats = status_counts(results), cell_stats(results, include_flagged=include_flagged)
+    scope = f'<p class="scope">Statistics below: {_e(_scope(include_flagged))}.</p>'
     warning = sandbox_warning(results, sandbox)
     modes = sorted({r.sandbox for r in results if r.sandbox} | ({sandbox} if sandbox else set()))
     banner = (
@@ -319,14 +374,17 @@ def write_report(
         f"<h1>{_e(title)}</h1>{banner}"
         f"<p>{len(results)} submissions: {total['graded']} graded, {total['flagged']} flagged, "
         f"{total['failed']} failed.</p>"
-        f"<h2>Overview</h2>{_overview_rows(results, counts)}"
+        f"<h2>Overview</h2>{scope}{_overview_rows(results, counts, include_flagged)}"
         f"{_img(out, 'status.png', status_figure(counts), 'grading outcome per assignment')}"
-        f"<h2>Scores</h2>{_img(out, 'scores.png', score_figure(results), 'score distribution')}"
-        "<h2>Which exercises the class struggled with</h2>"
+        f'<h2>Scores</h2><p class="scope">Histogram: graded and flagged submissions, stacked by status.</p>'
+        f"{_img(out, 'scores.png', score_figure(results), 'score distribution')}"
+        f"<h2>Which exercises the class struggled with</h2>{scope}"
         f"<ol>{hard_list}</ol>"
         f"{_img(out, 'pass_rate.png', pass_rate_figure(stats), 'pass rate per test cell')}"
         f"{_cell_rows(stats)}"
-        f"<h2>Failed and flagged submissions</h2>{_problem_rows(results)}"
+        f"<h2>Failed and flagged submissions</h2>"
+        '<p class="scope">Grouped by cause; the full reasons are also in <code>results.json</code>.</p>'
+        f"{_problem_rows(results)}"
         "</body></html>\n"
     )
     path = out / "report.html"
@@ -347,12 +405,15 @@ def reason_kind(reason: str, assignments: Iterable[str] = (), limit: int = 120) 
 
 
 def summary_table(results: list[SubmissionResult]) -> Table:
-    """A rich table: per assignment, submissions graded / flagged / failed and the mean and median score."""
-    table = Table(title="Grading summary")
+    """A rich table: per assignment, submissions graded / flagged / failed and the mean and median score.
+
+    The mean and median count graded submissions only (the caption says so).
+    """
+    table = Table(title="Grading summary", caption="mean and median %: graded submissions only")
     for col in ("assignment", "submissions", "graded", "flagged", "failed", "mean %", "median %"):
         table.add_column(col, justify="left" if col == "assignment" else "right", no_wrap=col == "assignment")
     for name, cnt in status_counts(results).items():
-        scores = [_percent(r) for r in results if r.assignment == name and r.status != "failed"]
+        scores = [_percent(r) for r in results if r.assignment == name and r.status == "graded"]
         table.add_row(
             name,
             str(sum(cnt.values())),
@@ -372,10 +433,12 @@ def print_summary(
     console = console or Console()
     console.print(summary_table(results))
     names = {r.assignment for r in results}
-    reasons = Counter((r.status, reason_kind(r.reason, names)) for r in results if r.status != "graded")
-    for (status, reason), n in sorted(reasons.items(), key=lambda kv: (kv[0][0], -kv[1])):
+    for status, label, rs in cause_groups(results):
         style = "red" if status == "failed" else "yellow"
-        console.print(f"[{style}]{status}[/] x{n}: {escape(reason)}", highlight=False)
+        example = reason_kind(rs[0].reason, names, limit=80)
+        console.print(
+            f"[{style}]{status}[/] x{len(rs)}: {escape(label)} (e.g. {escape(example)})", highlight=False
+        )
     warning = sandbox_warning(results, sandbox)
     if warning:
         console.print(f"[bold white on red]{warning}[/]")

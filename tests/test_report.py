@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
+import statistics
 
 from rich.console import Console
 
@@ -32,12 +35,15 @@ def _class(sandbox="bwrap"):
     ]
 
 
-def test_cell_stats_pass_rates_exclude_failed_submissions():
-    """Is a cell's pass rate the share of graded/flagged submissions with its full points?"""
+def test_cell_stats_count_graded_submissions_unless_told_to_include_flagged():
+    """Is a cell's pass rate the share of graded submissions (flagged only on request) with full points?"""
     stats = {(s.assignment, s.grade_id): s for s in cell_stats(_class())}
     assert stats[("01-a", "f_values")].pass_rate == 1.0
-    assert (stats[("01-a", "f_std")].passed, stats[("01-a", "f_std")].attempted) == (1, 4)
-    assert stats[("01-a", "g_values")].pass_rate == 0.75
+    assert (stats[("01-a", "f_std")].passed, stats[("01-a", "f_std")].attempted) == (1, 3)
+    assert stats[("01-a", "g_values")].pass_rate == 2 / 3
+    with_flagged = {(s.assignment, s.grade_id): s for s in cell_stats(_class(), include_flagged=True)}
+    assert (with_flagged[("01-a", "f_std")].passed, with_flagged[("01-a", "f_std")].attempted) == (1, 4)
+    assert with_flagged[("01-a", "g_values")].pass_rate == 0.75
     assert [s.grade_id for s in cell_stats(_class()) if s.assignment == "01-a"] == [
         "f_values",
         "f_std",
@@ -99,3 +105,56 @@ def test_reason_kind_groups_like_reasons():
     b = reason_kind("02-b.ipynb is not valid JSON (line 7 (char 1)); is it a notebook?", ["02-b"])
     assert a == b == "<assignment>.ipynb is not valid JSON; ..."
     assert reason_kind("x" * 300).endswith("...") and len(reason_kind("x" * 300)) == 120
+
+
+def _flagged_class():
+    many = "; ".join(f"tampering: replaced gradlib.checks.core.f{i}" for i in range(158))
+    return [
+        *_class(),
+        _sub("s6", "01-a", (2, 2, 2), "flagged", many),
+        _sub("s7", "01-a", (2, 2, 0), "flagged", "tampering: replaced numpy.testing.assert_allclose"),
+        _sub(
+            "s8",
+            "02-b",
+            (2, 2, 2),
+            "flagged",
+            "f_values passed in the kernel but fails the clean-room re-check",
+        ),
+        _sub("s9", "02-b", (0, 0, 0), "failed", "02-b: 02-b.ipynb is not valid JSON (line 3 (char 9))"),
+    ]
+
+
+def test_report_groups_reasons_by_cause_with_counts(tmp_path):
+    """Are failed and flagged reasons grouped by cause with counts, not by their first words?"""
+    page = write_report(_flagged_class(), tmp_path).read_text()
+    groups = re.findall(r"<tr><td>(failed|flagged)</td><td>([^<]+)</td><td class='num'>(\d+)</td>", page)
+    by_label = {html.unescape(label): int(n) for _, label, n in groups}
+    assert by_label["replaced or deleted functions the tests call (gradlib.checks, numpy, builtins)"] == 2
+    assert by_label["not a readable notebook"] == 2  # two differently worded invalid-JSON reasons
+    assert by_label["tests passed in the notebook's kernel but failed the clean-room re-check"] == 1
+    assert sum(by_label.values()) == 6  # s5's "numpy.testing was replaced" is other tampering
+
+
+def test_each_problem_row_is_one_line_with_the_full_reason_on_demand(tmp_path):
+    """Is a 158-entry reason folded into <details>, so its row stays one line?"""
+    page = write_report(_flagged_class(), tmp_path).read_text()
+    row = re.search(r"<tr><td>flagged</td><td>s6</td>.*?</tr>", page, re.DOTALL).group(0)
+    visible = re.sub(r"<pre>.*?</pre>", "", row, flags=re.DOTALL)
+    assert "f157" not in visible and len(re.sub(r"<[^>]+>", "", visible)) < 300, visible
+    assert "<details><summary>" in row and "f157" in row  # the full reason, on demand
+
+
+def test_every_statistic_says_whether_flagged_submissions_count(tmp_path):
+    """Does the report say its statistics exclude flagged submissions, and include them when asked?"""
+    results = _flagged_class()
+    page = write_report(results, tmp_path / "a").read_text()
+    assert page.count("graded submissions only (flagged excluded)") == 2
+    with_flagged = write_report(results, tmp_path / "b", include_flagged=True).read_text()
+    assert "graded and flagged submissions" in with_flagged and "flagged excluded" not in with_flagged
+    mean = re.search(
+        r"<tr><td>01-a</td>(?:<td class=\"num\">[^<]*</td>){5}<td class=\"num\">([^<]+)</td>", page
+    )
+    graded_only = statistics.mean(
+        100 * r.score / r.max_score for r in results if r.assignment == "01-a" and r.status == "graded"
+    )
+    assert mean is not None and float(mean.group(1)) == round(graded_only, 1)
