@@ -108,3 +108,46 @@ def test_make_grads_rejects_unknown_container():
     """Does make_grads raise ValueError naming a bad container and the options?"""
     with pytest.raises(ValueError, match="'set'.*list, tuple, dict"):
         chk.make_grads("set", scale=1.0, seed=0)
+
+
+def _keys_reversed(grads, clip_value):
+    if isinstance(grads, dict):
+        return {k: np.clip(grads[k], -clip_value, clip_value) for k in reversed(list(grads))}
+    out = [np.clip(g, -clip_value, clip_value) for g in grads]
+    return tuple(out) if isinstance(grads, tuple) else out
+
+
+def test_dict_keys_in_another_order_are_accepted():
+    """Is a dict with the same keys in another order accepted (the lesson asks for the same keys)?"""
+    chk.by_value(_keys_reversed, container="dict", clip_value=0.5, seed=3)
+
+
+def test_float32_results_are_named():
+    """Is a float32 result rejected with its dtype named, though its values round to the right ones?"""
+
+    def f32(grads, clip_value):
+        return [np.clip(g, -clip_value, clip_value).astype(np.float32) for g in grads]
+
+    with pytest.raises(CheckFailure, match="dtype float32"):
+        chk.by_value(f32, container="list", clip_value=1.0, seed=0)
+
+
+def test_zero_gradients_are_generated_and_must_stay_finite():
+    """Do the zero edge cases exist, and fail a 0/0 answer (nan) and a plain-Python division?"""
+    assert all(np.all(g == 0) for g in chk.make_grads("list", scale=1.0, seed=0, zero="all"))
+    assert np.all(chk.make_grads("dict", scale=1.0, seed=0, zero="one")["b1"] == 0)
+
+    def normalize_first(grads, max_norm):
+        with np.errstate(all="ignore"):
+            return [g / np.linalg.norm(g) * min(np.linalg.norm(g), max_norm) for g in grads]
+
+    with pytest.raises(CheckFailure, match="nan"):
+        chk.by_norm(normalize_first, container="list", max_norm=0.7, zero="one", seed=20)
+
+    def python_division(grads, max_norm):
+        total = float(np.sqrt(sum(float(np.sum(g**2)) for g in grads)))
+        return [g * min(1.0, max_norm / total) for g in grads], total
+
+    with pytest.raises(CheckFailure, match="ZeroDivisionError.*all-zero"):
+        chk.global_small(python_division, container="list", zero="all", seed=60)
+    chk.global_small(lambda g, m: ref.clip_by_global_norm(g, m), container="list", zero="all", seed=60)

@@ -7,6 +7,11 @@ the inputs left unchanged. Values are compared with ``torch.nn.utils.clip_grad_v
 :mod:`gradlib.clip` otherwise (per-array clipping, Keras ``clipnorm``). A failure names the mistake when
 a known one explains the result: per-array norms where the global norm was asked for, the norm returned
 after clipping, the missing ``1e-6``, gradients that were already small rescaled anyway, ...
+
+Generic checks (:mod:`gradlib.checks.diagnosis`) run on every result: a dict may return its keys in any
+order (the lesson asks for "the same keys"); every returned array must be float64, like the gradients
+given. The lesson's edge cases are generated too (``zero=``): a gradient array that is all zero, and
+gradients that are all zero, which must come back unchanged, finite and without a warning.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from gradlib.checks.core import (
     match_mistake,
     rel_error,
 )
+from gradlib.checks.diagnosis import check_dtype, check_keys
 
 __all__ = [
     "by_norm",
@@ -42,7 +48,7 @@ _ATOL = 1e-12
 _CONTAINERS = ("list", "tuple", "dict")
 
 
-def make_grads(container: str, *, scale: float, seed: int):
+def make_grads(container: str, *, scale: float, seed: int, zero: str | None = None):
     """Return gradients of mixed shapes in ``container`` ('list', 'tuple' or 'dict').
 
     The arrays have different sizes and norms (one about 10x the others), so per-array and global
@@ -52,16 +58,21 @@ def make_grads(container: str, *, scale: float, seed: int):
         container: 'list', 'tuple' or 'dict'.
         scale: overall size of the gradients.
         seed: seed of the values.
+        zero: None, "one" (the second array is all zero) or "all" (every array is all zero).
 
     Returns:
         The gradients, fresh float64 arrays.
     """
     if container not in _CONTAINERS:
         raise ValueError(f"container {container!r} is not one of {', '.join(_CONTAINERS)}")
+    if zero not in (None, "one", "all"):
+        raise ValueError(f"zero {zero!r} is not one of None, 'one', 'all'")
     rng = np.random.default_rng(seed)
     shapes = [(3, 4), (4,), (2, 3, 2), (1,)]
     arrays = [scale * rng.standard_normal(s) for s in shapes]
     arrays[0] *= 10.0
+    for i in {"one": [1], "all": range(len(arrays))}.get(zero, []):
+        arrays[i] = np.zeros_like(arrays[i])
     if container == "dict":
         return {name: a for name, a in zip(("W1", "b1", "W2", "b2"), arrays, strict=True)}
     return tuple(arrays) if container == "tuple" else arrays
@@ -103,8 +114,8 @@ def _arrays(result, grads, *, name: str) -> list[np.ndarray]:
                 f"{name} was given a dict and returned a {type(result).__name__}: return the same "
                 "container type, a dict with the same keys"
             )
-        if list(result.keys()) != list(grads.keys()):
-            raise CheckFailure(f"{name} returned keys {list(result.keys())}, expected {list(grads.keys())}")
+        check_keys(result, grads.keys(), name=f"the dict {name} returned")
+        result = {k: result[k] for k in grads}  # any order is fine; compare in the given one
     elif type(result) is not type(grads):
         raise CheckFailure(
             f"{name} was given a {kind} and returned a {type(result).__name__}: return the same "
@@ -112,10 +123,12 @@ def _arrays(result, grads, *, name: str) -> list[np.ndarray]:
         )
     elif len(result) != len(grads):
         raise CheckFailure(f"{name} returned {len(result)} arrays for {len(grads)} gradients")
-    return [
-        as_array(r, name=f"{name}[{i}]", shape=np.shape(g))
-        for i, (r, g) in enumerate(zip(_values(result), _values(grads), strict=True))
-    ]
+    labels = list(grads) if isinstance(grads, Mapping) else range(len(grads))
+    arrays = []
+    for label, r, g in zip(labels, _values(result), _values(grads), strict=True):
+        arrays.append(as_array(r, name=f"{name}[{label!r}]", shape=np.shape(g)))
+        check_dtype(r, name=f"{name}[{label!r}]", dtype=np.asarray(g).dtype)
+    return arrays
 
 
 def _compare(got: list, expected: list, mistakes: dict, *, name: str, context: str) -> float:
@@ -156,7 +169,13 @@ def _torch_clip(grads, *, value: float | None = None, max_norm: float | None = N
 
 
 def by_value(
-    clip_by_value: Callable, *, container: str, clip_value: float, scale: float = 1.0, seed: int = 0
+    clip_by_value: Callable,
+    *,
+    container: str,
+    clip_value: float,
+    scale: float = 1.0,
+    seed: int = 0,
+    zero: str | None = None,
 ):
     """Check ``clip_by_value(grads, clip_value)`` against ``torch.nn.utils.clip_grad_value_``.
 
@@ -166,6 +185,7 @@ def by_value(
         clip_value: the bound c.
         scale: size of the gradients (some components must exceed c).
         seed: seed of the gradients.
+        zero: an edge case of :func:`make_grads` (an all-zero array, or all zero).
 
     Returns:
         The relative error.
@@ -173,7 +193,7 @@ def by_value(
     Raises:
         CheckFailure: naming the mistake (one-sided clipping, norm clipping, container changed, ...).
     """
-    grads = make_grads(container, scale=scale, seed=seed)
+    grads = make_grads(container, scale=scale, seed=seed, zero=zero)
     got = _arrays(_call(clip_by_value, grads, clip_value, name="clip_by_value"), grads, name="clip_by_value")
     expected, _ = _torch_clip(grads, value=clip_value)
     c = clip_value
@@ -191,7 +211,15 @@ def by_value(
     return _compare(got, expected, mistakes, name="clip_by_value", context=f"clip_value={c:g}, {container}")
 
 
-def by_norm(clip_by_norm: Callable, *, container: str, max_norm: float, scale: float = 1.0, seed: int = 0):
+def by_norm(
+    clip_by_norm: Callable,
+    *,
+    container: str,
+    max_norm: float,
+    scale: float = 1.0,
+    seed: int = 0,
+    zero: str | None = None,
+):
     """Check per-array norm clipping (Keras ``clipnorm``): each array rescaled to norm <= max_norm.
 
     ``g * max_norm / ||g||`` and ``g * max_norm / (||g|| + 1e-6)`` are both accepted.
@@ -202,6 +230,7 @@ def by_norm(clip_by_norm: Callable, *, container: str, max_norm: float, scale: f
         max_norm: the largest norm allowed per array.
         scale: size of the gradients.
         seed: seed of the gradients.
+        zero: an edge case of :func:`make_grads` (an all-zero array, or all zero).
 
     Returns:
         The relative error.
@@ -209,10 +238,10 @@ def by_norm(clip_by_norm: Callable, *, container: str, max_norm: float, scale: f
     Raises:
         CheckFailure: naming the mistake (global norm used, small arrays rescaled up, value clipping, ...).
     """
-    grads = make_grads(container, scale=scale, seed=seed)
+    grads = make_grads(container, scale=scale, seed=seed, zero=zero)
     got = _arrays(_call(clip_by_norm, grads, max_norm, name="clip_by_norm"), grads, name="clip_by_norm")
     expected = _values(ref.clip_by_norm(grads, max_norm))
-    with_eps = [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6)) for g in _values(grads)]  # also accepted
+    with_eps = [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6)) for g in _values(grads)]  # also right
     try:
         return assert_close(
             np.concatenate([g.ravel() for g in got]),
@@ -227,13 +256,15 @@ def by_norm(clip_by_norm: Callable, *, container: str, max_norm: float, scale: f
         "you clipped by the global norm of all arrays; clip_by_norm rescales each array on its own": lambda: (
             ref.clip_by_global_norm(_values(grads), max_norm)[0]
         ),
-        "arrays whose norm is already below max_norm must stay unchanged; you rescaled them up": [
-            g * max_norm / np.linalg.norm(g) for g in _values(grads)
-        ],
+        "arrays whose norm is already below max_norm must stay unchanged; you rescaled them up": _quiet(
+            lambda: [g * max_norm / np.linalg.norm(g) for g in _values(grads)]
+        ),
         "you clipped each component by value; clip by norm rescales the whole array": lambda: (
             ref.clip_by_value(_values(grads), max_norm)
         ),
-        "you divided by the squared norm": [g * min(1.0, max_norm / np.sum(g**2)) for g in _values(grads)],
+        "you divided by the squared norm": _quiet(
+            lambda: [g * min(1.0, max_norm / np.sum(g**2)) for g in _values(grads)]
+        ),
     }
     return _compare(
         got, expected, mistakes, name="clip_by_norm", context=f"max_norm={max_norm:g}, {container}"
@@ -251,6 +282,16 @@ def _call_global(fn: Callable, grads, max_norm: float):
     return clipped, float(total.ravel()[0])
 
 
+def _quiet(fn: Callable) -> Callable:
+    """A mistake candidate evaluated without floating-point warnings (it may divide by a zero norm)."""
+
+    def run():
+        with np.errstate(all="ignore"):
+            return fn()
+
+    return run
+
+
 def _global_mistakes(grads, max_norm: float) -> dict:
     arrays = _values(grads)
     total = ref.global_norm(arrays)
@@ -260,9 +301,9 @@ def _global_mistakes(grads, max_norm: float) -> dict:
         "you clipped each component by value; clip_by_global_norm rescales all arrays": lambda: (
             ref.clip_by_value(arrays, max_norm)
         ),
-        "missing 1e-6: the factor is max_norm / (total_norm + 1e-6), as in clip_grad_norm_": [
-            a * min(1.0, max_norm / total) for a in arrays
-        ],
+        "missing 1e-6: the factor is max_norm / (total_norm + 1e-6), as in clip_grad_norm_": _quiet(
+            lambda: [a * min(1.0, np.float64(max_norm) / total) for a in arrays]
+        ),
         "gradients whose global norm is already below max_norm must stay unchanged (the factor is "
         "clamped to at most 1); you rescaled them up": [a * max_norm / (total + 1e-6) for a in arrays],
         "the global norm is the square root of the sum of squared norms; you used the squared norm": [
@@ -347,13 +388,16 @@ def global_total(
     return max(error, abs(total - torch_total) / torch_total)
 
 
-def global_small(clip_by_global_norm: Callable, *, container: str, seed: int = 0) -> float:
+def global_small(
+    clip_by_global_norm: Callable, *, container: str, seed: int = 0, zero: str | None = None
+) -> float:
     """Check that gradients whose global norm is already below ``max_norm`` come back unchanged.
 
     Args:
         clip_by_global_norm: the student's function.
         container: 'list', 'tuple' or 'dict'.
         seed: seed of the gradients.
+        zero: an edge case of :func:`make_grads` (an all-zero array, or all zero).
 
     Returns:
         The worst relative error of arrays and norm.
@@ -361,8 +405,8 @@ def global_small(clip_by_global_norm: Callable, *, container: str, seed: int = 0
     Raises:
         CheckFailure: naming the mistake (small gradients rescaled up to max_norm, ...).
     """
-    grads = make_grads(container, scale=0.05, seed=seed)
-    max_norm = 2.0 * ref.global_norm(grads)
+    grads = make_grads(container, scale=0.05, seed=seed, zero=zero)
+    max_norm = 2.0 * ref.global_norm(grads) if zero != "all" else 1.0
     clipped, total = _call_global(clip_by_global_norm, grads, max_norm)
     ctx = f"global norm {ref.global_norm(grads):.4g} is already below max_norm={max_norm:.4g}"
     error = _compare(clipped, _values(grads), _global_mistakes(grads, max_norm), name="clipped", context=ctx)

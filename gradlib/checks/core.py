@@ -55,6 +55,11 @@ def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: 
         ) from None
     except CheckFailure:
         raise
+    except ZeroDivisionError as exc:
+        raise CheckFailure(
+            f"{label} raised ZeroDivisionError: {exc}. Some input here is zero (an all-zero gradient or "
+            "norm is one of the cases the lesson defines); guard the division"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any student error becomes a graded failure
         raise CheckFailure(f"{label} raised {type(exc).__name__}: {exc}") from None
 
