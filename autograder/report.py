@@ -65,7 +65,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .low{color:#b23a2f;font-weight:600}img{max-width:100%;border:1px solid #eee}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .scope{color:#555;font-size:.9em;margin:.2em 0}
-td.line{max-width:34em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+table.rows td{white-space:nowrap}td.line{max-width:24em;overflow:hidden;text-overflow:ellipsis}
+table.rows summary{max-width:26em;overflow:hidden;text-overflow:ellipsis}
 details{display:inline}details[open]{display:block}summary{cursor:pointer;color:#35557a}
 details pre{white-space:pre-wrap;word-break:break-word;max-height:16em;overflow:auto;background:#fafafa;
 padding:.5em;font-size:.85em;max-width:60em}
@@ -327,7 +328,7 @@ def _problem_rows(results: list[SubmissionResult]) -> str:
     return (
         "<table><tr><th>status</th><th>cause</th><th>submissions</th><th>who</th></tr>"
         f"{summary}</table><h3>Every failed or flagged submission</h3>"
-        "<table><tr><th>status</th><th>student</th><th>assignment</th><th>score</th><th>cause</th>"
+        '<table class="rows"><tr><th>status</th><th>student</th><th>assignment</th><th>score</th><th>cause</th>'
         f"<th>full reason</th></tr>{detail}</table>"
     )
 
