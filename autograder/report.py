@@ -328,8 +328,8 @@ def _problem_rows(results: list[SubmissionResult]) -> str:
     return (
         "<table><tr><th>status</th><th>cause</th><th>submissions</th><th>who</th></tr>"
         f"{summary}</table><h3>Every failed or flagged submission</h3>"
-        '<table class="rows"><tr><th>status</th><th>student</th><th>assignment</th><th>score</th><th>cause</th>'
-        f"<th>full reason</th></tr>{detail}</table>"
+        '<table class="rows"><tr><th>status</th><th>student</th><th>assignment</th><th>score</th>'
+        f"<th>cause</th><th>full reason</th></tr>{detail}</table>"
     )
 
 
