@@ -20,6 +20,7 @@ import numpy as np
 from gradlib import activations as ref_act
 from gradlib import layers as ref_layers
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_default, check_dtype
 
 __all__ = [
     "block_inputs",
@@ -76,17 +77,22 @@ def _unpack(result: Any, name: str, count: int, what: str) -> tuple:
     return tuple(result)
 
 
-def _forward(fn: Callable, inp: dict, activation: str) -> tuple[np.ndarray, Any]:
+def _forward(fn: Callable, inp: dict, activation: str | None) -> tuple[np.ndarray, Any]:
+    """Call the student's forward; ``activation=None`` exercises its default (the lesson's "relu")."""
     args = [inp[k] for k in _NAMES]
     kept = [a.copy() for a in args]
+    if activation is None:
+        check_default(fn, "activation", "relu", name="residual_forward")
+    kwargs = {} if activation is None else {"activation": activation}
     with _quiet():
-        result = call(fn, *args, activation=activation, name="residual_forward")
+        result = call(fn, *args, name="residual_forward", **kwargs)
     for before, after, label in zip(kept, args, _NAMES, strict=True):
         assert_unchanged(before, after, name=label)
     out, cache = _unpack(result, "residual_forward", 2, "(out, cache)")
     shape = inp["x"].shape
-    out = as_array(out, name="out", shape=shape, hint="a residual block keeps the input's shape (N, D)")
-    return out, cache
+    arr = as_array(out, name="out", shape=shape, hint="a residual block keeps the input's shape (N, D)")
+    check_dtype(out, name="out")
+    return arr, cache
 
 
 def _forward_mistakes(inp: dict, activation: str) -> dict:
@@ -109,15 +115,24 @@ def _forward_mistakes(inp: dict, activation: str) -> dict:
 
 
 def check_residual_forward(
-    residual_forward: Callable, *, n: int = 4, d: int = 5, h: int = 3, activation: str = "relu", seed: int = 0
+    residual_forward: Callable,
+    *,
+    n: int = 4,
+    d: int = 5,
+    h: int = 3,
+    activation: str | None = "relu",
+    seed: int = 0,
 ) -> float:
     """Compare ``residual_forward(x, W1, b1, W2, b2, activation=...)`` with gradlib's reference.
+
+    ``activation=None`` calls it without the argument: its default must be the lesson's "relu".
 
     Returns:
         The relative error of ``out``.
     """
     inp = block_inputs(n, d, h, seed=seed)
     out, _ = _forward(residual_forward, inp, activation)
+    activation = activation or "relu"
     expected, _ = ref_layers.residual_forward(*(inp[k] for k in _NAMES), activation=activation)
     mistake = match_mistake(out, _forward_mistakes(inp, activation))
     return assert_close(
@@ -187,10 +202,11 @@ def _backward(forward: Callable, backward: Callable, inp: dict, activation: str)
         result = call(backward, dout, cache, name="residual_backward")
     assert_unchanged(kept, dout, name="dout")
     grads = _unpack(result, "residual_backward", 5, "(dx, dW1, db1, dW2, db2)")
-    return [
-        as_array(g, name="d" + k, shape=inp[k].shape, hint=f"d{k} has the shape of {k}")
-        for g, k in zip(grads, _NAMES, strict=True)
-    ]
+    arrays = []
+    for g, k in zip(grads, _NAMES, strict=True):
+        arrays.append(as_array(g, name="d" + k, shape=inp[k].shape, hint=f"d{k} has the shape of {k}"))
+        check_dtype(g, name="d" + k)
+    return arrays
 
 
 def check_residual_backward(
@@ -327,7 +343,8 @@ def check_grad_norm_ratio(
         got = call(grad_norm_ratio, model, params, x, y, name="grad_norm_ratio")
     for k, v in kept.items():
         assert_unchanged(v, params[k], name=f"params[{k!r}]")
-    got = as_array(got, name="the ratio", shape=(), hint="return one float")
+    raw, got = got, as_array(got, name="the ratio", shape=(), hint="return one float")
+    check_dtype(raw, name="the ratio")
     g = _grads(model, params, x, y)
     L1 = model.n_layers
     norm = {k: float(np.linalg.norm(v)) for k, v in g.items()}
