@@ -22,6 +22,12 @@ __all__ = ["MAX_NOTEBOOK_BYTES", "Submission", "check_notebook", "discover", "ex
 
 #: Larger notebook files are refused (a notebook with huge stored outputs, or not a notebook at all).
 MAX_NOTEBOOK_BYTES = 50 * 1024**2
+#: Notebooks with more cells are refused before they are parsed (the longest lesson has ~50).
+MAX_CELLS = 2000
+#: JSON nested deeper than this is refused before it is parsed (a notebook needs fewer than 10 levels).
+MAX_NESTING = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _MAX_ZIP_BYTES = 2 * 1024**3
 
 
@@ -35,8 +41,32 @@ class Submission:
     problem: str = ""
 
 
+def _nesting(raw: bytes) -> int:
+    """How deeply the JSON text ``raw`` nests arrays and objects, in one linear pass without recursion."""
+    depth = deepest = 0
+    for bracket in _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+    return deepest
+
+
 def check_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
-    """Why ``path`` cannot be graded as an nbformat 4 notebook; empty when it can."""
+    """Why ``path`` cannot be graded as an nbformat 4 notebook; empty when it can.
+
+    Never raises for a bad file, and never follows a symbolic link; size, cell count and nesting depth
+    are capped before the JSON is parsed, in time linear in the file's size.
+    """
+    if path.is_symlink():
+        return f"{path.name} is a symbolic link, not a notebook"
+    try:
+        return _check_file(path, max_bytes)
+    except (OSError, RecursionError, MemoryError) as exc:
+        return f"{path.name} could not be read as a notebook ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _check_file(path: Path, max_bytes: int) -> str:
     size = path.stat().st_size
     if size == 0:
         return f"{path.name} is an empty file"
@@ -45,6 +75,10 @@ def check_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
     raw = path.read_bytes()
     if raw[:5] == b"%PDF-" or raw[:2] == b"PK" or b"\x00" in raw[:4096]:
         return f"{path.name} is not a notebook (binary file: {raw[:4]!r}...)"
+    if (cells := raw.count(b'"cell_type"')) > MAX_CELLS:
+        return f"{path.name} has {cells} cells, over the limit of {MAX_CELLS}"
+    if _nesting(raw) > MAX_NESTING:
+        return f"{path.name} nests JSON more than {MAX_NESTING} levels deep; a notebook needs fewer than 10"
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -79,26 +113,36 @@ def extract_zip(archive: Path, dest: Path) -> Path:
     return dest
 
 
+def _ignored(name: str) -> bool:
+    """Hidden files and folders, and the ``__MACOSX`` folder macOS adds to zips, are never submissions."""
+    return name.startswith((".", "__MACOSX"))
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not _ignored(p.name))
+
+
 def _is_nbgrader_layout(root: Path) -> bool:
-    return any(sub.is_dir() for child in root.iterdir() if child.is_dir() for sub in child.iterdir())
+    return any(sub.is_dir() for child in _entries(root) if child.is_dir() for sub in _entries(child))
 
 
 def _single_top_dir(root: Path) -> Path:
     """A zip often holds one folder with everything inside: descend into it."""
-    entries = [p for p in root.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+    entries = _entries(root)
     if len(entries) == 1 and entries[0].is_dir() and not _is_nbgrader_layout(root):
         return entries[0]
     return root
 
 
 def _check_folder(sub: Submission, folder: Path, expected: list[str]) -> Submission:
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = [p for p in _entries(folder) if p.is_file() or p.is_symlink()]
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     problems = []
     for name in expected:
         path = folder / f"{name}.ipynb"
-        if path.is_file():
-            sub.notebooks[name] = path
+        if path.is_file() or path.is_symlink():
+            if not path.is_symlink():  # a link's target is never read, not even for the feedback page
+                sub.notebooks[name] = path
             if problem := check_notebook(path):
                 problems.append(problem)
         elif notebooks:
@@ -113,9 +157,15 @@ def _check_folder(sub: Submission, folder: Path, expected: list[str]) -> Submiss
 
 def _nbgrader_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
     subs = []
-    for student in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for folder in sorted(p for p in student.iterdir() if p.is_dir() and p.name in expected):
-            subs.append(_check_folder(Submission(student.name, folder.name), folder, expected[folder.name]))
+    for student in (p for p in _entries(root) if p.is_dir()):
+        for folder in (p for p in _entries(student) if p.is_dir() and p.name in expected):
+            sub = Submission(student.name, folder.name)
+            if student.is_symlink() or folder.is_symlink():
+                link = student if student.is_symlink() else folder
+                sub.problem = f"{link.name} is a symbolic link, not a notebook folder"
+                subs.append(sub)
+                continue
+            subs.append(_check_folder(sub, folder, expected[folder.name]))
     return subs
 
 
@@ -125,7 +175,8 @@ def _lms_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
         r"^(?P<student>.+?)_(?P<assignment>" + "|".join(map(re.escape, names)) + r")(?P<rest>.*)$"
     )
     subs: dict[tuple[str, str], Submission] = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    found = (p for p in root.rglob("*") if not any(_ignored(part) for part in p.relative_to(root).parts))
+    for path in sorted(p for p in found if p.is_file() or p.is_symlink()):
         match = pattern.match(path.name)
         if match is None:
             continue
@@ -134,7 +185,8 @@ def _lms_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
         if len(expected[key[1]]) != 1:
             sub.problem = f"{key[1]} has several notebooks; submit it in nbgrader's folder layout"
         elif match["rest"] == ".ipynb":
-            sub.notebooks[expected[key[1]][0]] = path
+            if not path.is_symlink():
+                sub.notebooks[expected[key[1]][0]] = path
             sub.problem = check_notebook(path)
         elif not sub.notebooks:
             kind = "renamed notebook" if path.suffix == ".ipynb" else "not a notebook file"
