@@ -74,7 +74,27 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     print(f"wrote {Path(args.out) / 'grades.csv'}")
     release = Path(args.course) / "course"
     report.publish(results, Path(args.out), submissions=Path(args.submissions), release_dir=release)
+    if why := _nothing_graded(results, args.submissions):
+        print(f"autograder: error: {why}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _nothing_graded(results: list, submissions: str) -> str:
+    """Why not one submission could be graded (empty when some were): a run that grades nobody fails."""
+    if not results:
+        return (
+            f"no submissions found in {submissions}: expected nbgrader's "
+            "<student>/<assignment>/<notebook>.ipynb folders or <student>_<assignment>.ipynb files "
+            "(hidden files and __MACOSX/ are ignored)"
+        )
+    if all(r.status == "failed" for r in results):
+        first = results[0]
+        return (
+            f"none of the {len(results)} submissions could be graded; e.g. {first.student_id} "
+            f"{first.assignment}: {first.reason[:200]}"
+        )
+    return ""
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
