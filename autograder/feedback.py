@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import html
 import io
 import json
@@ -139,11 +140,16 @@ def render_markdown(source: str) -> str:
 
 
 def _safe_component(name: str) -> str:
-    """``name`` if it is a safe file name; otherwise a readable stand-in that cannot escape ``out``."""
+    """``name`` if it is a safe file name; otherwise a readable stand-in that cannot escape ``out``.
+
+    A stand-in starts with ``_`` (no safe name does) and ends with a hash of the whole name, so two names
+    never share a folder (``zoë`` and ``zoé`` both read ``_zo_`` but differ in their hash).
+    """
     if _SAFE_NAME.match(name):
         return name
-    cleaned = re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:200].lstrip(".-")
-    return "_" + cleaned if cleaned else "_"
+    cleaned = re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:160].lstrip(".-")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"_{cleaned}-{digest}"
 
 
 def feedback_path(out: Path, student_id: str, assignment: str, notebook: str) -> Path:
