@@ -39,7 +39,8 @@ def student_lab(tmp_path_factory: pytest.TempPathFactory) -> Any:
         (root / kind).mkdir()
         for lesson in LESSONS:
             shutil.copy(_lesson(folder, lesson), root / kind / f"{lesson}.ipynb")
-    with JupyterLab(root, config_dir=REPO / "lab" / "student", settings=SETTINGS) as server:
+    env = {"COURSE_EXCHANGE": str(root / "exchange")}
+    with JupyterLab(root, config_dir=REPO / "lab" / "student", settings=SETTINGS, env=env) as server:
         yield server
 
 
