@@ -283,3 +283,25 @@ def test_std_tolerance_gives_one_in_a_million():
     tol = stats.std_tolerance(1.0, n, kurtosis=3.0, comparisons=2 * chk.CALLS_PER_CELL)
     assert 0.01 < tol < 0.02
     assert stats.z_for(1e-6, 2 * chk.CALLS_PER_CELL) > 5.0
+
+
+def test_float32_weights_float_fans_and_one_redraw_are_named():
+    """Are float32 weights, float fans and a truncated normal redrawn only once each named?"""
+
+    def he32(shape, *, rng):
+        return rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2.0 / shape[0]))
+
+    with pytest.raises(CheckFailure, match="dtype float32"):
+        chk.check_init_std(he32, "he_normal", (300, 100))
+    with pytest.raises(CheckFailure, match="return ints"):
+        chk.check_compute_fans(lambda s: (float(s[-2]), float(s[-1])), [(300, 100)])
+
+    def once(shape, *, scale=1.0, mode="fan_in", distribution="truncated_normal", rng):
+        s = math.sqrt(scale / shape[0]) / 0.87962566103423978
+        w = rng.normal(0.0, s, size=shape)
+        out = np.abs(w) > 2 * s
+        w[out] = rng.normal(0.0, s, size=int(out.sum()))
+        return w
+
+    with pytest.raises(CheckFailure, match="one redraw is not enough"):
+        chk.check_variance_scaling(once, (300, 100))

@@ -29,6 +29,7 @@ import numpy as np
 from gradlib import activations, stats
 from gradlib import init as ref
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype
 
 __all__ = [
     "DISTRIBUTION_OF",
@@ -89,6 +90,12 @@ def check_compute_fans(compute_fans: Callable, shapes: list[tuple[int, ...]]) ->
                 f"compute_fans({shape}) returned {got!r}; it must return (fan_in, fan_out)"
             ) from None
         if len(pair) == 2 and pair == tuple(float(v) for v in expected):
+            if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in got):
+                kinds = ", ".join(type(v).__name__ for v in got)
+                raise CheckFailure(
+                    f"compute_fans({shape}) returned {got!r} ({kinds}); fans are counts: return ints "
+                    "(e.g. int(...), math.prod, or // instead of /)"
+                )
             continue
         rf = math.prod(shape[:-2])
         mistakes = {
@@ -121,6 +128,7 @@ def _draw(fn: Callable, shape: tuple[int, ...], rng_seed: int, kwargs: dict, lab
     w = as_array(
         out, name=f"the array returned by {label}", shape=shape, hint="return an array of the given shape"
     )
+    check_dtype(out, name=f"the array returned by {label}")
     if not np.all(np.isfinite(w)):
         raise CheckFailure(f"{label} returned non-finite values (nan or inf)")
     return w
@@ -290,6 +298,8 @@ def _family(w: np.ndarray, distribution: str, label: str) -> float:
         ok &= peak <= (2.0 / ref.TRUNCATED_NORMAL_STD) * (1.0 + s_tol)
     if ok:
         return kurt
+    if distribution in looks:  # the right shape, but the largest value is off
+        raise CheckFailure(_peak_message(label, distribution, peak))
     seen = names[looks[0]] if looks else f"no distribution this course uses (excess kurtosis {kurt:.2f})"
     advice = {
         "uniform": "draw with rng.uniform(-limit, limit, size=shape)",
@@ -299,6 +309,21 @@ def _family(w: np.ndarray, distribution: str, label: str) -> float:
     raise CheckFailure(
         f"{label} should draw from {names[distribution]}, but its values look like {seen} "
         f"(largest |w| is {peak:.2f} std): {advice}"
+    )
+
+
+def _peak_message(label: str, distribution: str, peak: float) -> str:
+    """The family matches by its kurtosis, but the largest |w| (in std) is where it cannot be."""
+    if distribution == "truncated_normal":
+        cut = 2.0 / ref.TRUNCATED_NORMAL_STD
+        return (
+            f"{label}: the values are shaped like a normal truncated at 2 std, but the largest |w| is "
+            f"{peak:.3f} std, beyond the cut at 2 / 0.8796 = {cut:.3f} std: some values outside [-2s, 2s] "
+            "were kept. Redraw until none is left (one redraw is not enough)"
+        )
+    return (
+        f"{label}: the values are shaped like a uniform, but the largest |w| is {peak:.3f} std, not "
+        f"sqrt(3) = {math.sqrt(3):.3f}: the interval is off (not centred at 0, or the wrong limit)"
     )
 
 
@@ -475,7 +500,8 @@ def check_activation_stds(
             f"activation_stds returned {L + 1} values for {L} layers: return one std per layer, "
             "without the input's"
         )
-    got = as_array(got, name="the stds", shape=(L,), hint="one std per layer")
+    raw, got = got, as_array(got, name="the stds", shape=(L,), hint="one std per layer")
+    check_dtype(raw, name="the stds")
     mats = [m.copy() for m in _ScriptedInit(shapes, seed + 2, rng).mats]
     a, pre, post1, per_unit = x, [], [], []
     for W in mats:
