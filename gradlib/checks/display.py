@@ -35,7 +35,9 @@ SHOWN: tuple[type[BaseException], ...] = (CheckFailure, NotImplementedError)
 
 _GRADLIB = str(Path(__file__).resolve().parents[1])
 _RED, _DIM, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
-_GOES_ON = "this test failed; Run All goes on with the cells below (Validate and grading count it)"
+_GOES_ON = (
+    "this test failed; Run All goes on with the cells below, and Validate and grading count the failure"
+)
 
 
 def _mode() -> str:
