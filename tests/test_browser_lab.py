@@ -263,6 +263,13 @@ def test_student_mode_shows_no_instructor_tools(student_lab, module_context):
     page.close()
 
 
+def test_lab_config_turns_off_the_news_pop_up(student_lab):
+    """Do lab/settings' overrides make "no news, no update check" the default a first-time user gets?"""
+    schema = student_lab.api("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification")["schema"]
+    assert schema["properties"]["fetchNews"]["default"] == "false"
+    assert schema["properties"]["checkForUpdates"]["default"] is False
+
+
 @pytest.fixture(scope="module")
 def instructor_lab(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """`make lab-instructor`'s JupyterLab on this repository, its formgrader on an empty gradebook."""
