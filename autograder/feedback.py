@@ -37,6 +37,7 @@ __all__ = [
     "notebook_feedback",
     "render_markdown",
     "strip_hidden_tests",
+    "tex_to_html",
     "write_all_feedback",
     "write_feedback",
 ]
@@ -66,7 +67,9 @@ pre.code{background:#fafafa}pre.msg{background:#fff;border-top:1px dashed #ccc;c
 .prose{margin:1em 0}.prose h1{font-size:1.35em}.prose h2{font-size:1.15em}.prose h3{font-size:1.02em}
 .prose code{background:#f3f3f5;padding:0 .25em;border-radius:3px;font-size:.9em}
 .prose pre code{background:none;padding:0}
-img.math{vertical-align:middle}.display-math{text-align:center;margin:.6em 0}code.tex{color:#444}
+img.math{vertical-align:middle}code.tex{color:#444}.display-math{text-align:center;margin:.6em 0}
+span.math{font-family:"Latin Modern Math","STIX Two Math","Cambria Math",serif;white-space:nowrap}
+span.math .up{font-style:normal}span.math sup,span.math sub{font-size:.75em}
 .cell.manual header{background:#e8eefb}.cell.warned header{background:#eef7ee}
 pre.notice{background:#fff;border-top:1px dashed #ccc;color:#555}
 .basis{font-size:.9em;color:#444}
@@ -107,8 +110,121 @@ def _math_png(tex: str) -> str | None:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+_SYMBOLS = {
+    "times": "×", "cdot": "·", "in": "∈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "approx": "≈",
+    "ne": "≠", "neq": "≠", "to": "→", "infty": "∞", "pm": "±", "ldots": "…", "dots": "…", "cdots": "⋯",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "eta": "η",
+    "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ", "rho": "ρ", "Sigma": "Σ",
+    "partial": "∂", "nabla": "∇", "sim": "∼", "prime": "′", ",": "\u2009", ";": "\u2002", "quad": "\u2003",
+    "%": "%", "_": "_", "{": "{", "}": "}", "ell": "ℓ", "odot": "⊙", "top": "⊤", "mid": "∣", "|": "‖",
+}  # fmt: skip
+_RELATIONS = {
+    "in",
+    "le",
+    "leq",
+    "ge",
+    "geq",
+    "approx",
+    "ne",
+    "neq",
+    "to",
+    "sim",
+    "times",
+    "cdot",
+    "pm",
+    "mid",
+}
+_FONTS = {"mathbb": dict(zip("RNZEC", "ℝℕℤ𝔼ℂ", strict=True)), "mathcal": {"L": "ℒ", "N": "𝒩", "O": "𝒪"}}
+_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([\^_])|(\{)|(\})|([A-Za-z])|(\s+)|([^\\^_{}A-Za-z\s])")
+
+
+class _Unsupported(Exception):
+    """TeX the quick HTML path does not know; mathtext draws it instead."""
+
+
+def _group(tokens: list[re.Match], i: int) -> tuple[str, int]:
+    """Convert one argument (a ``{...}`` group or a single token) starting at ``tokens[i]``."""
+    if i >= len(tokens):
+        raise _Unsupported("missing argument")
+    if tokens[i].group(3):
+        depth, j = 1, i + 1
+        while j < len(tokens) and depth:
+            depth += 1 if tokens[j].group(3) else -1 if tokens[j].group(4) else 0
+            j += 1
+        if depth:
+            raise _Unsupported("unbalanced braces")
+        return _tex_tokens(tokens[i + 1 : j - 1]), j
+    return _tex_tokens(tokens[i : i + 1]), i + 1
+
+
+def _raw_group(tokens: list[re.Match], i: int) -> tuple[str, int]:
+    if i < len(tokens) and tokens[i].group(3) and i + 2 < len(tokens) and tokens[i + 2].group(4):
+        return tokens[i + 1].group(0), i + 3
+    raise _Unsupported("font argument")
+
+
+def _tex_tokens(tokens: list[re.Match]) -> str:
+    out, i = [], 0
+    while i < len(tokens):
+        tok = tokens[i]
+        cmd, script, letter, space, other = (
+            tok.group(1),
+            tok.group(2),
+            tok.group(5),
+            tok.group(6),
+            tok.group(7),
+        )
+        if cmd in ("text", "mathrm", "operatorname", "textrm"):
+            body, i = _group(tokens, i + 1)
+            out.append(f'<span class="up">{re.sub(r"</?i>", "", body)}</span>')
+            continue
+        if cmd in _FONTS:
+            char, i = _raw_group(tokens, i + 1)
+            if char not in _FONTS[cmd]:
+                raise _Unsupported(cmd)
+            out.append(_FONTS[cmd][char])
+            continue
+        if cmd is not None:
+            if cmd not in _SYMBOLS:
+                raise _Unsupported(cmd)
+            symbol = _e(_SYMBOLS[cmd])
+            out.append(f" {symbol} " if cmd in _RELATIONS else symbol)
+        elif script:
+            body, i = _group(tokens, i + 1)
+            out.append(f"<sup>{body}</sup>" if script == "^" else f"<sub>{body}</sub>")
+            continue
+        elif letter:
+            out.append(f"<i>{letter}</i>")
+        elif space:
+            out.append("")
+        elif other:
+            out.append(
+                {"=": " = ", "<": " &lt; ", ">": " &gt; ", "+": " + ", ",": ", ", "-": "−"}.get(
+                    other, _e(other)
+                )
+            )
+        else:  # a stray brace
+            raise _Unsupported("brace")
+        i += 1
+    return "".join(out)
+
+
+def tex_to_html(tex: str) -> str | None:
+    """Simple inline TeX (letters, digits, sub/superscripts, common symbols) as HTML; None if not simple."""
+    tokens = list(_TOKEN.finditer(tex))
+    if "".join(t.group(0) for t in tokens) != tex:
+        return None
+    try:
+        return _tex_tokens(tokens)
+    except _Unsupported:
+        return None
+
+
 def _math_html(tex: str, display: bool) -> str:
     tex = " ".join(tex.split())
+    quick = None if display else tex_to_html(tex)
+    if quick is not None:
+        return f'<span class="math" title="{_e(tex)}">{quick}</span>'
     png = _math_png(tex)
     inner = (
         f'<img class="math" src="data:image/png;base64,{png}" alt="{_e(tex)}">'

@@ -135,8 +135,9 @@ def test_prose_and_latex_render_like_the_notebook(tmp_path):
     sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x", extra_md=md))
     page = notebook_feedback(_result(), "00-demo", submitted=sub)
     assert "<h2>The toy: " in page and "<code>W = 2I</code>" in page and "<strong>more</strong>" in page
-    assert page.count('<img class="math"') == 2, page
-    assert 'alt="2^{100}"' in page and 'alt="\\frac{a}{b}"' in page
+    assert page.count('class="math"') == 2, page  # inline: HTML; display: drawn by mathtext
+    assert '<span class="math" title="2^{100}">2<sup>100</sup></span>' in page
+    assert '<img class="math"' in page and 'alt="\\frac{a}{b}"' in page
     text = re.sub(r"<[^>]+>", "", page)
     assert "$" not in text and "`" not in text
 
