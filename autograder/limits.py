@@ -43,6 +43,7 @@ __all__ = [
     "Limits",
     "create",
     "describe",
+    "launcher",
     "support",
     "sweep",
     "tmpfs_args",
@@ -385,6 +386,20 @@ def create(name: str, limits: Limits) -> Cgroup | None:
     if not support()[0]:
         return None
     return Cgroup.make(name, limits)
+
+
+def launcher(argv: list[str], *, env: dict[str, str], group: Cgroup | None = None) -> list[str]:
+    """``argv`` started with exactly ``env`` (nothing of the caller's environment) and inside ``group``.
+
+    For a sandbox this matters twice: bubblewrap's own pid 1 keeps the environment bubblewrap was started
+    with (``--clearenv`` clears only its child's), and anything in the sandbox can read it in
+    ``/proc/1/environ``; and every process must start inside its group, before it can fork.
+    """
+    bad = [key for key in env if not key or "=" in key]
+    if bad:
+        raise ValueError(f"environment variable names {bad!r} are empty or contain '='")
+    head = ["/usr/bin/env", "-i", *(f"{key}={value}" for key, value in sorted(env.items()))]
+    return head + (group.launcher(argv) if group is not None else list(argv))
 
 
 def sweep() -> int:

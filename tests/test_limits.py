@@ -217,3 +217,26 @@ def test_describe_states_what_is_not_guaranteed_without_cgroups(monkeypatch):
     assert text.startswith("NO CGROUPS (no cgroup v1 memory hierarchy is mounted)")
     for missing in ("/dev/shm", "number of processes", "CPU"):
         assert missing in text.split("NOT enforced")[1]
+
+
+@pytest.mark.parametrize("with_group", [False, pytest.param(True, marks=needs_cgroups)])
+def test_launcher_starts_with_only_the_given_environment(with_group, monkeypatch):
+    """Does a program started by launcher() see only the variables it was given, none of the caller's?"""
+    monkeypatch.setenv("JPY_API_TOKEN", "grader-secret")
+    group = limits.create("env", limits.Limits(memory=64 * MIB)) if with_group else None
+    try:
+        argv = limits.launcher(["/bin/cat", "/proc/self/environ"], env={"LANG": "C.UTF-8"}, group=group)
+        seen = subprocess.run(argv, capture_output=True, check=True).stdout.split(b"\0")
+        assert b"LANG=C.UTF-8" in seen
+        assert not any(b"grader-secret" in item for item in seen), seen
+        if group is not None:
+            assert group.pids_refused() == 0 and group.memory_peak() > 0  # it ran inside the group
+    finally:
+        if group is not None:
+            group.remove()
+
+
+def test_launcher_refuses_impossible_variable_names():
+    """Is an environment variable name containing '=' refused with a ValueError naming it?"""
+    with pytest.raises(ValueError, match="A=B"):
+        limits.launcher(["true"], env={"A=B": "1"})
