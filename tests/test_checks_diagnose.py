@@ -19,8 +19,13 @@ ALL_CASES = [
     "boundaries, other values",
 ]
 #: The cases of lesson 07's rules test cell: visible, and hidden.
-VISIBLE_RULES = ("precedence", "non-finite, other values", "boundaries, other values")
-HIDDEN_RULES = ("non-finite", "boundaries")
+VISIBLE_RULES = (
+    "precedence",
+    "non-finite, other values",
+    "boundaries, other values",
+    "zero last gradient, other values",
+)
+HIDDEN_RULES = ("non-finite", "boundaries", "zero last gradient")
 #: Every wrong rule the diagnosis layer knows.
 WRONG_RULES = [
     dict(ref="first"),
@@ -221,3 +226,16 @@ def test_hidden_problem_changes_catch_a_hard_coded_answer():
     )
     with pytest.raises(ValueError, match="activation"):
         chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", activation="relu")
+
+
+def test_a_last_gradient_of_zero_follows_the_lesson_rule():
+    """With the last layer's gradient std at 0, is r inf for a positive gradient and 1 for a zero one?"""
+    verdicts = [v.verdict for v in dg.health_report(chk.case_stats("zero last gradient, other values"))]
+    assert verdicts == ["healthy", "exploding", "healthy"]
+
+    def divide(stats, *, thresholds=dg.DEFAULT_THRESHOLDS):
+        ref = float(stats[-1].grad_std)
+        return [(s.name, "healthy" if float(s.grad_std) / ref < 1 else "exploding", "r") for s in stats]
+
+    with pytest.raises(CheckFailure, match="ZeroDivisionError"):
+        chk.check_health_report(divide, "zero last gradient, other values")

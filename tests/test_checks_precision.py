@@ -107,3 +107,17 @@ def test_checks_are_silent(capsys):
     with pytest.raises(CheckFailure):
         chk.check_loss_scaling(_variant("no unscale"), scale=2.0**30)
     assert capsys.readouterr() == ("", "")
+
+
+def test_an_overflow_in_the_first_gradient_only_must_be_found():
+    """Does an answer that checks only the last gradient for inf fail when only the first overflows?"""
+
+    def last_only(backward, dout, scale):
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = (np.asarray(dout, dtype=np.float32) * np.float32(scale)).astype(np.float16)
+            grads = [np.asarray(g).astype(np.float32) / np.float32(scale) for g in backward(scaled)]
+        return grads, bool(not np.all(np.isfinite(grads[-1])))
+
+    assert chk.check_overflow_detected(last_only, scale=2.0**24, dout_std=1e-2, seed=1)  # all overflow
+    with pytest.raises(CheckFailure, match="only the first gradient overflows"):
+        chk.check_overflow_detected(last_only, scale=2.0**10, dout_std=1e-3, seed=3, first_only=True)

@@ -103,9 +103,10 @@ def case_stats(name: str) -> list[dg.LayerStats]:
     """The per-layer statistics of a planted-fault network (:data:`CASES`) or a hand-made case.
 
     Hand-made cases: ``"precedence"`` (layers that qualify for two verdicts), ``"non-finite"``,
-    ``"boundaries"`` (values exactly at the thresholds), and the visible twins of the last two,
-    ``"non-finite, other values"`` and ``"boundaries, other values"`` (also values just past each
-    threshold).
+    ``"boundaries"`` (values exactly at the thresholds), ``"zero last gradient"`` (the last layer's
+    gradient std is 0: r is inf for a positive gradient, 1 for a zero one), and the visible twins,
+    ``"non-finite, other values"``, ``"boundaries, other values"`` (also values just past each
+    threshold) and ``"zero last gradient, other values"``.
     """
     if name in _HANDMADE:
         return _HANDMADE[name]()
@@ -196,7 +197,19 @@ def _boundaries_visible() -> list[dg.LayerStats]:
     ]
 
 
+def _zero_last(values: tuple[float, ...]) -> Callable[[], list[dg.LayerStats]]:
+    """Layers with the given grad_std above an output layer whose gradient std is exactly 0."""
+
+    def build() -> list[dg.LayerStats]:
+        layers = [_stats(f"layer {i + 1}", "relu", grad_std=v) for i, v in enumerate(values)]
+        return [*layers, _stats("output", "linear", grad_std=0.0)]
+
+    return build
+
+
 _HANDMADE: dict[str, Callable[[], list[dg.LayerStats]]] = {
+    "zero last gradient": _zero_last((0.5, 0.0, 2e-3)),
+    "zero last gradient, other values": _zero_last((0.0, 7.0)),
     "precedence": _precedence,
     "non-finite": _non_finite,
     "boundaries": _boundaries,

@@ -144,12 +144,49 @@ def check_loss_scaling(
     return worst
 
 
+def _first_only_problem(seed: int, dout_std: float):
+    """A float16 backward pass whose FIRST gradient overflows at a moderate scale and the other does not."""
+    rng = np.random.default_rng(seed)
+    n, c = 8, 3
+    amp = np.float16(2000.0)
+    ones = np.ones((c, 4), dtype=np.float16)
+    dout = rng.normal(0.0, dout_std, (n, c))
+
+    def backward(dout16):
+        dout16 = np.asarray(dout16)
+        if dout16.dtype != np.float16:
+            raise TypeError(f"backward expects a float16 dout (mixed precision), got {dout16.dtype}")
+        return [(dout16 * amp) @ ones * amp, dout16.T @ np.ones((n, 2), dtype=np.float16)]
+
+    return backward, dout, 2
+
+
 def check_overflow_detected(
-    loss_scaled_gradients: Callable, *, scale: float = 2.0**24, dout_std: float = 1e-2, seed: int = 1
+    loss_scaled_gradients: Callable,
+    *,
+    scale: float = 2.0**24,
+    dout_std: float = 1e-2,
+    seed: int = 1,
+    first_only: bool = False,
 ) -> bool:
-    """A scale so large that float16 overflows must give ``found_inf=True`` (GradScaler skips the step)."""
-    backward, dout, exact = make_problem(12, 6, 5, 3, dout_std=dout_std, seed=seed)
-    _, found_inf = _call(loss_scaled_gradients, backward, dout, scale, len(exact))
+    """A scale so large that float16 overflows must give ``found_inf=True`` (GradScaler skips the step).
+
+    With ``first_only`` only the first of the gradients overflows (an early layer), so an answer that
+    looks at the last gradient alone misses it.
+    """
+    if first_only:
+        backward, dout, count = _first_only_problem(seed, dout_std)
+    else:
+        backward, dout, exact = make_problem(12, 6, 5, 3, dout_std=dout_std, seed=seed)
+        count = len(exact)
+    grads, found_inf = _call(loss_scaled_gradients, backward, dout, scale, count)
+    if first_only and not found_inf:
+        finite = [bool(np.all(np.isfinite(g))) for g in grads]
+        raise CheckFailure(
+            f"only the first gradient overflows here (finite per gradient: {finite}), but found_inf is "
+            "False: check every gradient, not only the last one (e.g. any(not np.all(np.isfinite(g)) "
+            "for g in grads))"
+        )
     if not found_inf:
         raise CheckFailure(
             f"dout of std {dout_std:g} times scale {scale:g} overflows float16 (max 65504) to inf, but "
