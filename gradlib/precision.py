@@ -9,8 +9,8 @@ A binary floating-point format with ``e`` exponent bits and ``m`` stored mantiss
 - machine epsilon ``2^-m`` (the gap between 1 and the next value).
 
 float16 (e=5, m=10) tops out at 65504 and its smallest subnormal is ``2^-24 ≈ 6e-8``: gradients
-smaller than that become 0 (*underflow*). bfloat16 (e=8, m=7) has float32's exponent, so float32's
-range, with only 8 significant bits.
+below half of that (about 3e-8) round to 0 (*underflow*); those between 3e-8 and 6e-8 round up to
+6e-8. bfloat16 (e=8, m=7) has float32's exponent, so float32's range, with only 8 significant bits.
 
 *Loss scaling* multiplies the loss (equivalently the gradient entering the backward pass) by a
 factor ``S`` (e.g. ``2^16``) so small gradients land in float16's range, then divides the float16
