@@ -2,7 +2,7 @@
 
 :class:`DaskExecutor` implements the executor interface of :mod:`autograder.executor` on an existing Dask
 scheduler. No filesystem is shared: the parent reads every submitted notebook and sends its bytes with
-the job; the release and the template gradebook go to each worker once (``scatter``); a worker grades in
+the job; the release and the template gradebook go to the cluster once, as one set-up task; a worker grades in
 a private directory and returns the result together with the autograded notebooks' bytes; the parent
 alone writes ``OUT`` and the gradebook.
 
@@ -45,8 +45,12 @@ from typing import Any
 
 __all__ = ["ClusterLost", "DaskExecutor", "WorkerLost", "connect", "factory", "fingerprint", "worker_main"]
 
-#: Jobs queued on the scheduler per grading worker; more are sent as results come back.
-QUEUE_PER_WORKER = 4
+#: Jobs sent per grading worker at a time; the next is sent as a result comes back. One keeps a job that
+#: kills its worker from taking innocent jobs queued on the same worker down with it (Dask counts a death
+#: against every job assigned to the worker that died).
+QUEUE_PER_WORKER = 1
+#: Seconds between two counts of the grading workers (a count asks the scheduler).
+RECOUNT_EVERY = 2.0
 #: Seconds the client may be disconnected from the scheduler before the run is declared lost.
 LOST_AFTER = 20.0
 _RESOURCE = {"grader": 1}
@@ -138,17 +142,23 @@ class DaskExecutor:
         initargs: tuple = (),
         *,
         wait_for_workers: float = 60.0,
+        lost_after: float = LOST_AFTER,
     ) -> None:
         self.address = address
+        self.lost_after = lost_after
         self.client = connect(address)
         self.token = uuid.uuid4().hex[:12]
         self.lost: str | None = None
         self.hosts: set[str] = set()
         self.workers_used: set[str] = set()
+        self._counted = (-RECOUNT_EVERY, QUEUE_PER_WORKER)
         try:
             self._check_workers(wait_for_workers)
             packed = _pack_initargs(initargs)
-            [self._setup] = self.client.scatter([_Setup(initializer, packed)], broadcast=True, hash=False)
+            # A task, not scattered data: if every worker holding it dies, the scheduler computes it again.
+            self._setup = self.client.submit(
+                _Setup, initializer, packed, pure=False, key=f"setup-{self.token}"
+            )
         except BaseException:
             self.client.close()
             raise
@@ -179,19 +189,23 @@ class DaskExecutor:
         )  # fmt: skip
 
     def _window(self) -> int:
-        return QUEUE_PER_WORKER * max(1, len(_grading_workers(self.client)))
+        """How many jobs may be on the cluster now (the worker count is asked every few seconds)."""
+        now = time.monotonic()
+        if now - self._counted[0] > RECOUNT_EVERY:
+            with contextlib.suppress(Exception):
+                self._counted = (now, QUEUE_PER_WORKER * max(1, len(_grading_workers(self.client))))
+        return self._counted[1]
 
     def map(self, fn: Callable[[Any], Any], jobs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         """Yield ``(job, result or exception)`` in completion order; stop early if the scheduler is lost."""
         pending = iter(jobs)
         inflight: dict = {}
+        retried: dict[int, int] = {}
         disconnected_since: float | None = None
         while True:
-            if self.lost is None:
-                with contextlib.suppress(Exception):
-                    window = self._window()
-                    while len(inflight) < window and (job := next(pending, None)) is not None:
-                        inflight[self.submit(fn, job)] = job
+            window = self._window()
+            while disconnected_since is None and len(inflight) < window and (job := next(pending, None)):
+                inflight[self.submit(fn, job)] = job
             if not inflight:
                 return
             done = [f for f in inflight if f.done()]
@@ -200,16 +214,20 @@ class DaskExecutor:
                     disconnected_since = None
                 else:
                     disconnected_since = disconnected_since or time.monotonic()
-                    if time.monotonic() - disconnected_since > LOST_AFTER:
-                        self._lose(len(inflight))
+                    if time.monotonic() - disconnected_since > self.lost_after:
+                        self._lose(len(inflight), f"no connection for {self.lost_after:g} s")
                         return
                 time.sleep(0.05)
                 continue
             for future in done:
                 job = inflight.pop(future)
                 outcome = self._outcome(future, job)
-                if outcome is None:  # cancelled: the scheduler forgot it
-                    self._lose(len(inflight) + 1)
+                if outcome is None and _connected(self.client) and retried.get(id(job), 0) < 2:
+                    retried[id(job)] = retried.get(id(job), 0) + 1  # the scheduler forgot it: send it again
+                    inflight[self.submit(fn, job)] = job
+                    continue
+                if outcome is None:
+                    self._lose(len(inflight) + 1, f"{future.key} was cancelled")
                     return
                 yield job, outcome
 
@@ -234,11 +252,11 @@ class DaskExecutor:
         _write_autograded(job, result, autograded)
         return result
 
-    def _lose(self, unfinished: int) -> None:
+    def _lose(self, unfinished: int, how: str) -> None:
         self.lost = (
-            f"lost the Dask scheduler at {self.address}; {unfinished} submission(s) in progress and any not "
-            "yet sent were not graded. The results received so far are in the gradebook and grades.csv; "
-            "grade again to finish"
+            f"lost the Dask scheduler at {self.address} ({how}); {unfinished} submission(s) in progress and "
+            "any not yet sent were not graded. The results received so far are in the gradebook and "
+            "grades.csv; grade again to finish"
         )
 
     def __enter__(self) -> DaskExecutor:
@@ -275,19 +293,20 @@ def _write_autograded(job: Any, result: Any, autograded: dict[str, bytes]) -> No
 class _Cluster:
     """An executor factory for :func:`autograder.engine.grade` that remembers the executor it made."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, **options: float) -> None:
         self.address = address
+        self.options = options
         self.executor: DaskExecutor | None = None
 
     def __call__(self, workers=None, initializer=None, initargs=()) -> DaskExecutor:
-        self.executor = DaskExecutor(self.address, workers, initializer, initargs)
+        self.executor = DaskExecutor(self.address, workers, initializer, initargs, **self.options)
         return self.executor
 
 
-def factory(address: str) -> _Cluster:
+def factory(address: str, **options: float) -> _Cluster:
     """``executor_factory`` for ``engine.grade``; then ``.executor.lost`` and ``.hosts`` tell how it went."""
     _check_address(address)
-    return _Cluster(address)
+    return _Cluster(address, **options)
 
 
 def _check_address(address: str) -> None:
@@ -317,7 +336,11 @@ def _unpack(packed: tuple, run_dir: Path) -> tuple:
         elif kind == "dir":
             # the engine puts Unix sockets under it (~100-byte limit): keep it short, unlike Dask's own dir
             work = Path(tempfile.mkdtemp(prefix="ag-run-", dir="/tmp"))
-            (run_dir / "work").symlink_to(work)
+            link = run_dir / "work"
+            if link.is_symlink():  # an earlier set-up of this run failed: start again
+                shutil.rmtree(link.resolve(), ignore_errors=True)
+                link.unlink()
+            link.symlink_to(work)
             args.append(str(work))
         else:
             args.append(value)
@@ -343,6 +366,8 @@ def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, fi
         raise ClusterLost(f"worker {get_worker().address} runs {fingerprint()}, the grader {expected}")
     run_dir = _run_dir(token)
     if _CURRENT["token"] != token:
+        if _CURRENT["token"] is not None:
+            _end_previous_run()
         if setup.initializer is not None:
             setup.initializer(*_unpack(setup.packed, run_dir))
         _CURRENT["token"] = token
@@ -359,6 +384,25 @@ def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, fi
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result, autograded, socket.gethostname(), get_worker().address
+
+
+def _end_previous_run() -> None:
+    """Close what the engine's initializer set up for an earlier run in this process (its zygotes).
+
+    A run with other options (e.g. no sandbox) must not fork from the earlier run's zygotes. This reaches
+    into the engine's per-process state; an explicit per-run worker object in the engine would own it.
+    """
+    from autograder import engine, integrity, sandbox
+
+    for owner, name in ((sandbox, "KERNEL_ZYGOTE"), (integrity, "ZYGOTE")):
+        zygote = getattr(owner, name, None)
+        if zygote is not None:
+            with contextlib.suppress(Exception):
+                zygote.close()
+            setattr(owner, name, None)
+    state = getattr(engine, "_WORKER", None)
+    if isinstance(state, dict):
+        state.clear()
 
 
 def _forget(token: str) -> None:

@@ -333,14 +333,20 @@ def _bin(name: str) -> str:
 
 
 @contextlib.contextmanager
-def dask_scheduler(workdir: Path, timeout: float = 60.0) -> Iterator[tuple[Server, str]]:
-    """A ``dask scheduler`` on 127.0.0.1 (dashboard off) in ``workdir``; yields ``(server, "tcp://…")``."""
+def dask_scheduler(
+    workdir: Path, timeout: float = 60.0, config: dict[str, str] | None = None
+) -> Iterator[tuple[Server, str]]:
+    """A ``dask scheduler`` on 127.0.0.1 (dashboard off) in ``workdir``; yields ``(server, "tcp://…")``.
+
+    ``config`` holds Dask settings as environment variables, e.g.
+    ``{"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}``.
+    """
     port = free_port()
     workdir = Path(workdir)
     command = [_bin("dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
     with serve(
         command, name="scheduler", ready=lambda: port_open("127.0.0.1", port), log_dir=workdir,
-        cwd=workdir, timeout=timeout, env=_quiet_env(),
+        cwd=workdir, timeout=timeout, env={**_quiet_env(), **(config or {})},
     ) as server:  # fmt: skip
         yield server, f"tcp://127.0.0.1:{port}"
 
