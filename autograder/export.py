@@ -119,7 +119,14 @@ def read_grades(path: Path) -> list[dict[str, str]]:
         need = {"student_id", "assignment", "score", "max_score", "status"}
         if not need <= set(reader.fieldnames or []):
             raise ValueError(f"{path} is not a grades.csv (columns {', '.join(sorted(need))} needed)")
-        return list(reader)
+        return [{key: _restore(value) for key, value in row.items()} for row in reader]
+
+
+def _restore(value: str | None) -> str | None:
+    """The text :func:`neutralise` protected: grades.csv holds ``'=1+2`` for the student id ``=1+2``."""
+    if value and value.startswith("'") and value[1:].startswith(_DANGEROUS):
+        return value[1:]
+    return value
 
 
 def read_late(path: Path) -> dict[tuple[str, str], float]:
