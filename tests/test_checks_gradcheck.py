@@ -49,12 +49,22 @@ def test_gradlib_checker_passes_for_any_reasonable_step(h):
     assert chk.check_numerical_gradient(_centered, shape=(3, 4), h=h) < 1e-7
 
 
+def test_a_checker_that_perturbs_copies_passes():
+    """Is perturbing copies of x (f gets the perturbed copy) accepted, x being left as it was?"""
+    assert chk.check_numerical_gradient(_with(copy=True), shape=(2, 3), h=1e-5) < 1e-7
+
+
+def test_a_checker_that_never_perturbs_is_caught():
+    """Is a 'gradient' computed without moving x (all evaluations at x) caught?"""
+    with pytest.raises(CheckFailure, match="never saw x perturbed"):
+        chk.check_numerical_gradient(lambda f, x, h=1e-5: np.zeros(x.shape) + 0 * f(x), shape=(2, 2), h=1e-5)
+
+
 @pytest.mark.parametrize(
     ("fn", "h", "message"),
     [
         (_one_sided, 1e-5, "one-sided"),
         (_with(restore=False), 1e-5, "left x changed"),
-        (_with(copy=True), 1e-5, "not a copy"),
         (_with(step=1e-5), 1e-4, "not by the step h"),
         (_with(h_default=1e-2), None, "h is too large"),
         (_with(h_default=1e-3), None, "h is too large"),
