@@ -15,7 +15,11 @@ matplotlib.use("Agg")
 
 #: lesson -> (number of test cells, exercises, fewest wrong entries per exercise)
 LESSONS = {
-    "04-batchnorm": (6, ("batchnorm_forward", "batchnorm_backward"), 5),
+    "04-batchnorm": (
+        8,
+        ("batchnorm_forward", "batchnorm_backward", "layernorm_forward", "layernorm_backward"),
+        5,
+    ),
     "05-clipping": (9, ("clip_by_value", "clip_by_norm", "clip_by_global_norm", "sgd_step"), 4),
 }
 
