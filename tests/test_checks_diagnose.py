@@ -219,10 +219,10 @@ def test_hidden_problem_changes_catch_a_hard_coded_answer():
     fixed = _he_bn(chk.FAILING["deep sigmoid, Xavier init"])
     with pytest.raises(CheckFailure, match="you changed depth from 16 to 12"):
         chk.check_fix_config(
-            lambda f: dict(fixed), "deep sigmoid, Xavier init", seed=5, depth=16, width=24, lr=0.05
+            lambda f: dict(fixed), "deep sigmoid, Xavier init", seed=3, depth=16, width=24, lr=0.05
         )
     assert (
-        chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", seed=5, depth=16, width=24, lr=0.05) < 0.5
+        chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", seed=3, depth=16, width=24, lr=0.05) < 0.5
     )
     with pytest.raises(ValueError, match="activation"):
         chk.check_fix_config(_he_bn, "deep sigmoid, Xavier init", activation="relu")
