@@ -132,7 +132,22 @@ def check_residual_forward(
     """
     inp = block_inputs(n, d, h, seed=seed)
     out, _ = _forward(residual_forward, inp, activation)
-    activation = activation or "relu"
+    if activation is None:  # called without it: the default must behave like "relu"
+        expected, _ = ref_layers.residual_forward(*(inp[k] for k in _NAMES), activation="relu")
+        defaults = {
+            f"residual_forward's activation defaults to {other!r}; the lesson's default is 'relu'": (
+                ref_layers.residual_forward(*(inp[k] for k in _NAMES), activation=other)[0]
+            )
+            for other in ("tanh", "sigmoid", "linear", "leaky_relu", "elu", "selu")
+        }
+        mistake = match_mistake(out, defaults)
+        return assert_close(
+            out,
+            expected,
+            name="out (called without activation=)",
+            rtol=1e-9,
+            hint=mistake or "the default is relu",
+        )
     expected, _ = ref_layers.residual_forward(*(inp[k] for k in _NAMES), activation=activation)
     mistake = match_mistake(out, _forward_mistakes(inp, activation))
     return assert_close(
