@@ -82,8 +82,15 @@ _PROMPTS = (
 
 def _run_all(page: Any, timeout: float = 240) -> list[str]:
     """Run All from the menu; wait until nothing is running or queued. Returns every code cell's prompt."""
-    _menu(page, "Run", "Run All Cells")
-    page.wait_for_function(f"() => ({_PROMPTS})().some(p => p.includes('*'))", timeout=30_000)
+    started = f"() => ({_PROMPTS})().some(p => p.includes('*') || /\\[\\d+\\]/.test(p))"
+    for attempt in (1, 2):  # a click that lands while JupyterLab is still settling can be lost: retry once
+        _menu(page, "Run", "Run All Cells")
+        try:
+            page.wait_for_function(started, timeout=60_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise AssertionError(f"Run All did not start: prompts {page.evaluate(_PROMPTS)}") from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         prompts = page.evaluate(_PROMPTS)
