@@ -141,10 +141,10 @@ def _check_folder(sub: Submission, folder: Path, expected: list[str]) -> Submiss
     for name in expected:
         path = folder / f"{name}.ipynb"
         if path.is_file() or path.is_symlink():
-            if not path.is_symlink():  # a link's target is never read, not even for the feedback page
-                sub.notebooks[name] = path
             if problem := check_notebook(path):
                 problems.append(problem)
+            else:  # a refused file (a link, too deep, too many cells) is never read again, even for feedback
+                sub.notebooks[name] = path
         elif notebooks:
             found = ", ".join(p.name for p in notebooks)
             problems.append(f"renamed notebook: expected {name}.ipynb, found {found}")
@@ -185,9 +185,9 @@ def _lms_layout(root: Path, expected: dict[str, list[str]]) -> list[Submission]:
         if len(expected[key[1]]) != 1:
             sub.problem = f"{key[1]} has several notebooks; submit it in nbgrader's folder layout"
         elif match["rest"] == ".ipynb":
-            if not path.is_symlink():
-                sub.notebooks[expected[key[1]][0]] = path
             sub.problem = check_notebook(path)
+            if not sub.problem:
+                sub.notebooks[expected[key[1]][0]] = path
         elif not sub.notebooks:
             kind = "renamed notebook" if path.suffix == ".ipynb" else "not a notebook file"
             sub.problem = f"{kind}: {path.name} (expected {key[0]}_{key[1]}.ipynb)"
