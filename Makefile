@@ -77,6 +77,12 @@ clean:
 build: install
 	$(PY) -m autograder build
 
+# A JupyterHub on http://127.0.0.1:8000 with an instructor and three students (system users with printed
+# passwords, removed again on Ctrl-C), nbgrader's exchange and this course, to try the classroom loop by hand.
+.PHONY: classroom
+classroom: install sysdeps
+	$(SUDO) $(PY) -m autograder.classroom
+
 # JupyterLab for students (the course's notebooks, Validate, the Assignment List; no instructor tools) and for
 # instructors (every nbgrader tool; the formgrader on this course's config and on the gradebook of
 # COURSE_GRADING_OUT, default demo-out). Configs in lab/; PORT=8888 by default.
