@@ -68,7 +68,8 @@ pre.code{background:#fafafa}pre.msg{background:#fff;border-top:1px dashed #ccc;c
 .prose code{background:#f3f3f5;padding:0 .25em;border-radius:3px;font-size:.9em}
 .prose pre code{background:none;padding:0}
 img.math{vertical-align:middle}code.tex{color:#444}.display-math{text-align:center;margin:.6em 0}
-span.math{font-family:"Latin Modern Math","STIX Two Math","Cambria Math",serif;font-size:1.08em;white-space:nowrap}
+span.math{font-family:"Latin Modern Math","STIX Two Math","Cambria Math",serif;font-size:1.08em;
+white-space:nowrap}
 span.math .up{font-style:normal}span.math sup,span.math sub{font-size:.75em}
 .cell.manual header{background:#e8eefb}.cell.warned header{background:#eef7ee}
 pre.notice{background:#fff;border-top:1px dashed #ccc;color:#555}
