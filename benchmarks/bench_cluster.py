@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             times["dask, 1 worker"], csvs["dask1"] = _timed_grade(
                 subs, base / "out-dask1", options, cluster.factory(address)
             )
+            client.close()
             client, count = _worker_count(address, 2)
             with servers.grading_worker(address, base / "w2", "w2", count):
                 times["dask, 2 workers"], csvs["dask2"] = _timed_grade(
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 job_seconds = sorted(_timed_grade.job_seconds)
                 notebook = next((REPO / "course" / args.assignment).glob("*.ipynb"))
                 overhead = _overhead(address, notebook, args.jobs, base)
-        client.close()  # before the scheduler stops
+        client.close()
     with servers.postgres_server() as pg:
         write_pg = _write_time(pg.create_database("bench"), args.assignment, REPO, base / "pg", args.writes)
     write_sqlite = _write_time(
