@@ -181,7 +181,9 @@ class DaskExecutor:
 
     def submit(self, fn: Callable[[Any], Any], job: Any):
         """Send ``fn(job)`` to a grading worker, with the job's notebooks as bytes; returns a Dask future."""
-        files = {name: Path(path).read_bytes() for name, path in job.notebooks.items()}
+        files = None  # a job that already carries its notebooks' bytes goes as it is
+        if hasattr(job, "out") and all(isinstance(p, str | Path) for p in job.notebooks.values()):
+            files = {name: Path(path).read_bytes() for name, path in job.notebooks.items()}
         key = f"grade-{job.student_id}-{job.assignment}-{uuid.uuid4().hex[:8]}"
         return self.client.submit(
             _remote, self.token, self._setup, fingerprint(), fn, job, files,
@@ -280,6 +282,8 @@ def _connected(client) -> bool:
 
 def _write_autograded(job: Any, result: Any, autograded: dict[str, bytes]) -> None:
     """Write a job's autograded notebooks into ``OUT/autograded/<student>/<assignment>`` (parent side)."""
+    if not hasattr(job, "out"):
+        return
     dest = Path(job.out) / "autograded" / job.student_id / job.assignment
     if getattr(result, "status", "") == "failed":
         shutil.rmtree(dest, ignore_errors=True)
@@ -356,7 +360,7 @@ def _run_dir(token: str) -> Path:
     return _RUNS[token]
 
 
-def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, files: dict[str, bytes]):
+def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, files: dict[str, bytes] | None):
     """Runs on a worker: set up for this run once, grade ``job`` from bytes, return result and bytes."""
     import socket
 
@@ -371,6 +375,8 @@ def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, fi
         if setup.initializer is not None:
             setup.initializer(*_unpack(setup.packed, run_dir))
         _CURRENT["token"] = token
+    if files is None:
+        return fn(job), {}, socket.gethostname(), get_worker().address
     scratch = Path(tempfile.mkdtemp(prefix="job-", dir=run_dir))
     try:
         for name, data in files.items():

@@ -29,7 +29,14 @@ from servers import ServerError, dask_scheduler, grading_worker, postgres_server
 
 from autograder import cluster, engine
 
-pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.nbgrader, pytest.mark.sandbox]
+# One xdist worker runs the whole module (with `--dist loadgroup`), so its servers start once.
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.postgres,
+    pytest.mark.nbgrader,
+    pytest.mark.sandbox,
+    pytest.mark.xdist_group("cluster"),
+]
 
 OPTIONS = dict(workers=1, cell_timeout=10, notebook_timeout=40)
 

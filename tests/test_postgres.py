@@ -24,7 +24,13 @@ from servers import postgres_server
 
 from autograder import build
 
-pytestmark = [pytest.mark.postgres, pytest.mark.nbgrader, pytest.mark.sandbox]
+# One xdist worker runs the whole module (with `--dist loadgroup`), so its server starts once.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.nbgrader,
+    pytest.mark.sandbox,
+    pytest.mark.xdist_group("postgres"),
+]
 
 #: Each run grades its own students; together they cover a full, a partial and a zero score.
 CLASSES = {
