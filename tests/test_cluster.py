@@ -195,6 +195,20 @@ def test_gradebook_holds_the_csv(cluster_run):
     assert stored == expected
 
 
+def test_command_line_grades_on_the_cluster(dask_cluster, toy_course, tmp_path):  # noqa: F811
+    """Does ``autograder grade --scheduler`` grade there, and say how many machines and workers did?"""
+    import subprocess
+
+    subs = _class(toy_course, tmp_path / "submitted", {"alice": None, "bob": {"total": WRONG_TOTAL}})
+    command = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(tmp_path / "out")]
+    command += ["--course", str(toy_course), "--scheduler", dask_cluster.address]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "graded on 1 machine(s) by" in done.stdout
+    rows = _rows(tmp_path / "out" / "grades.csv")
+    assert {s: r["score"] for s, r in rows.items()} == {"alice": "3", "bob": "2"}
+
+
 def test_poison_submission_fails_alone(dask_cluster, toy_course, tmp_path):  # noqa: F811
     """Does a submission that kills every worker it runs on end as one failed row, not a hang?"""
     subs = _class(
