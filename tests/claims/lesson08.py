@@ -1,0 +1,111 @@
+"""Lesson 08's claims: the broken networks, their initial losses and verdicts, and the before/after table."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+import torch
+from torch.nn import functional as F  # noqa: N812
+
+from claims import Claim
+from gradlib import diagnostics, torch_hooks
+from gradlib.digits import load_split
+from gradlib.torch_mlp import build_mlp
+from gradlib.torch_train import train_classifier
+
+L = "08-capstone"
+STEPS = 150  # the interactive run
+
+
+@cache
+def _data():
+    return load_split()
+
+
+def _batch():
+    d = _data()
+    return torch.as_tensor(d.x_train[:256], dtype=torch.float32), torch.as_tensor(d.y_train[:256])
+
+
+@cache
+def _run(activation: str, init: str, norm: str | None, lr: float, clip: float | None = None):
+    model = build_mlp(10, 64, activation=activation, init=init, norm=norm, seed=0)
+    with np.errstate(all="ignore"):
+        result = train_classifier(model, _data(), lr=lr, steps=STEPS, seed=0, clip=clip)
+    return model, result
+
+
+def _verdicts(model) -> list[str]:
+    x, y = _batch()
+    with np.errstate(all="ignore"):
+        stats = torch_hooks.collect_stats(model, x, lambda out: F.cross_entropy(out, y))
+    return [v.verdict for v in diagnostics.health_report(stats)]
+
+
+def _initial(kwargs) -> float:
+    x, y = _batch()
+    with torch.no_grad():
+        return float(F.cross_entropy(build_mlp(10, 64, seed=0, **kwargs)(x), y))
+
+
+def _neither_learns():
+    _, a = _run("sigmoid", "small", None, 0.1)
+    _, b = _run("relu", "he", None, 0.5)
+    assert max(a.val_accuracy, b.val_accuracy) < 0.15, (a.val_accuracy, b.val_accuracy)
+    assert abs(a.losses[-10:].mean() - a.losses[0]) < 0.1 and b.diverged and len(b.losses) < 30, (
+        a.losses,
+        b.losses,
+    )
+
+
+def _initial_losses():
+    small = _initial(dict(activation="sigmoid", init="small"))
+    he = _initial(dict(activation="relu", init="he"))
+    large = _initial(dict(activation="relu", init="large"))
+    assert abs(small - math.log(10)) < 0.01, small
+    assert 2.5 <= he <= 2.8, he
+    assert 1e7 <= large <= 1e9, large
+
+
+def _a_vanishes_b_explodes():
+    a, b = _verdicts(_run("sigmoid", "small", None, 0.1)[0]), _verdicts(_run("relu", "he", None, 0.5)[0])
+    assert a.count("vanishing") >= 8 and a[0] == "vanishing", a
+    assert set(b) == {"exploding"}, b
+
+
+def _b_fine_at_init():
+    verdicts = _verdicts(build_mlp(10, 64, activation="relu", init="he", seed=0))
+    assert set(verdicts) == {"healthy"}, verdicts
+
+
+def _table():
+    sig_bn = _run("sigmoid", "xavier", "batchnorm", 0.1)
+    clipped = _run("relu", "he", None, 0.5, 1.0)[1]
+    assert 0.9 <= sig_bn[1].val_accuracy <= 0.96, sig_bn[1].val_accuracy
+    assert clipped.losses[-1] > clipped.losses[0] and 0.2 <= clipped.val_accuracy <= 0.4, (
+        clipped.losses[[0, -1]],
+        clipped.val_accuracy,
+    )
+    fixes = [sig_bn, _run("tanh", "xavier", None, 0.05), _run("relu", "he", "batchnorm", 0.5)]
+    for model, result in fixes:
+        assert result.val_accuracy > 0.9 and set(_verdicts(model)) == {"healthy"}, result.val_accuracy
+        assert abs(result.losses[0] - math.log(10)) < 0.5, result.losses[0]
+
+
+CLAIMS = [
+    Claim(L, "cell-006", "Neither network learns anything", _neither_learns),
+    Claim(L, "cell-010", "ReLU + He\nstarts at about 2.6", _initial_losses),
+    Claim(L, "cell-010", "ReLU with $\\mathcal{N}(0, 1)$ weights starts at about $10^8$", _initial_losses),
+    Claim(
+        L,
+        "cell-012",
+        "the gradient reaching the first hidden layers is less than 1/100 of what reaches the last",
+        _a_vanishes_b_explodes,
+    ),
+    Claim(L, "cell-012", "Before it diverged, its gradients were fine at\ninitialization", _b_fine_at_init),
+    Claim(L, "cell-020", "the same depth then reaches about 0.93", _table),
+    Claim(L, "cell-020", "its loss ends\n  higher than it started and its accuracy near 0.3", _table),
+    Claim(L, "cell-020", "each fixed network ends with a\n  health report of healthy layers only", _table),
+]

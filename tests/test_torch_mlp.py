@@ -1,0 +1,81 @@
+"""gradlib.torch_mlp and gradlib.torch_train: the capstone's model builder and training loop."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gradlib.digits import load_split
+from gradlib.stats import std_tolerance
+from gradlib.torch_mlp import build_mlp
+from gradlib.torch_train import train_classifier
+
+
+def test_layers_shapes_and_modules():
+    """Does build_mlp give depth Linear+norm+activation blocks of the asked width and a 10-logit output?"""
+    model = build_mlp(3, 16, activation="tanh", init="xavier", norm="layernorm")
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "LayerNorm", "Tanh"] * 3 + ["Linear"]
+    assert [tuple(m.weight.shape) for m in model if isinstance(m, torch.nn.Linear)] == [
+        (16, 64),
+        (16, 16),
+        (16, 16),
+        (10, 16),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("init", "std"),
+    [("he", math.sqrt(2 / 256)), ("lecun", math.sqrt(1 / 256)), ("small", 0.01), ("large", 1.0)],
+)
+def test_weight_std_matches_the_named_init(init, std):
+    """Is each hidden weight's std the init's, within a tolerance derived from the sample size?"""
+    model = build_mlp(2, 256, activation="relu", init=init, d_in=256)
+    w = model[2].weight.detach().double().numpy().ravel()
+    assert abs(w.std() - std) <= std_tolerance(std, w.size, comparisons=4)
+
+
+def test_same_seed_same_weights_global_rng_untouched():
+    """Are the weights a function of the seed, without touching torch's global RNG?"""
+    state = torch.random.get_rng_state()
+    a, b = (
+        build_mlp(2, 8, activation="relu", init="he", seed=4),
+        build_mlp(2, 8, activation="relu", init="he", seed=4),
+    )
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"activation": "swish", "init": "he"}, "activation 'swish' is not one of"),
+        ({"activation": "relu", "init": "glorot"}, "init 'glorot' is not one of"),
+        ({"activation": "relu", "init": "he", "norm": "groupnorm"}, "norm 'groupnorm' is not one of"),
+    ],
+)
+def test_unknown_names_are_rejected_listing_the_options(kwargs, match):
+    """Is an unknown activation, init or norm an error listing the options?"""
+    with pytest.raises(ValueError, match=match):
+        build_mlp(2, 8, **kwargs)
+
+
+def test_training_learns_and_divergence_is_reported():
+    """Does a healthy net beat guessing by far, and a diverging one stop with diverged=True?"""
+    data = load_split()
+    good = train_classifier(build_mlp(3, 32, activation="tanh", init="xavier"), data, lr=0.05, steps=100)
+    assert good.val_accuracy > 0.8 and not good.diverged and len(good.losses) == 100
+    with np.errstate(all="ignore"):
+        bad = train_classifier(build_mlp(10, 64, activation="relu", init="he"), data, lr=0.5)
+    assert bad.diverged and not np.isfinite(bad.losses[-1]) and bad.val_accuracy == 0.0
+
+
+@pytest.mark.parametrize(("key", "value"), [("lr", 0), ("steps", 0), ("batch_size", 1.5), ("clip", -1.0)])
+def test_bad_training_arguments_are_rejected(key, value):
+    """Is a non-positive lr, steps or clip, or a float batch size, an error naming it?"""
+    kwargs = {"lr": 0.1, key: value}
+    with pytest.raises(ValueError, match=key):
+        train_classifier(build_mlp(1, 4, activation="relu", init="he"), load_split(), **kwargs)
