@@ -69,8 +69,23 @@ def user_python(scratch: Path) -> Path:
     site = sysconfig.get_paths()["purelib"]
     target = next((venv / "lib").glob("python*/site-packages"))
     (target / "_course_env.pth").write_text(f"import site; site.addsitedir({site!r})\n")
+    _copy_scripts(Path(sys.prefix) / "bin", venv / "bin")
     _world_readable(venv)
     return venv / "bin" / "python"
+
+
+def _copy_scripts(source: Path, dest: Path) -> None:
+    """This environment's console scripts (jupyter, nbgrader, alembic, autograder...) for the new Python."""
+    python = dest / "python"
+    for script in sorted(source.iterdir()):
+        if (dest / script.name).exists() or not script.is_file():
+            continue
+        with open(script, "rb") as fh:
+            first = fh.readline()
+        if first.startswith(b"#!") and b"python" in first:
+            body = script.read_bytes()[len(first) :]
+            (dest / script.name).write_bytes(b"#!" + str(python).encode() + b"\n" + body)
+            (dest / script.name).chmod(0o755)
 
 
 def _world_readable(path: Path) -> None:
@@ -166,6 +181,7 @@ class Classroom:
             "EXCHANGE_ROOT": str(self.exchange),
             "JUPYTER_CONFIG_PATH": str(self.config_dir),
             "OMP_NUM_THREADS": "1",
+            "PATH": f"{self.python.parent}:/usr/local/bin:/usr/bin:/bin",
         }
 
     def run(self, user: str, *args: str, timeout: float = 600):
@@ -349,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {role:10} {user:12} password {room.passwords[user]}")
         print(f"\ncourse id {room.course_id}, exchange {room.exchange}")
         print(f"the instructor's course root: {room.course_root}; in a hub terminal, release with")
-        print("  python -m autograder release 01-backprop --course ~/course-root\n")
+        print("  autograder release 01-backprop --course ~/course-root\n")
         while room.proc.poll() is None:
             time.sleep(1)
         print(room.log()[-3000:], file=sys.stderr)
