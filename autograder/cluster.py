@@ -339,7 +339,8 @@ def _unpack(packed: tuple, run_dir: Path) -> tuple:
             args.append(dataclasses.replace(value, root=root, template_db=template))
         elif kind == "dir":
             # the engine puts Unix sockets under it (~100-byte limit): keep it short, unlike Dask's own dir
-            work = Path(tempfile.mkdtemp(prefix="ag-run-", dir="/tmp"))
+            _sweep_dead_runs()
+            work = Path(tempfile.mkdtemp(prefix=f"ag-run-{os.getpid()}-", dir="/tmp"))
             link = run_dir / "work"
             if link.is_symlink():  # an earlier set-up of this run failed: start again
                 shutil.rmtree(link.resolve(), ignore_errors=True)
@@ -349,6 +350,14 @@ def _unpack(packed: tuple, run_dir: Path) -> tuple:
         else:
             args.append(value)
     return tuple(args)
+
+
+def _sweep_dead_runs() -> None:
+    """Remove the work folders of worker processes that were killed before they could (``ag-run-PID-*``)."""
+    for path in Path("/tmp").glob("ag-run-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _run_dir(token: str) -> Path:
