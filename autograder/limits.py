@@ -385,6 +385,7 @@ def create(name: str, limits: Limits) -> Cgroup | None:
     """A new group with ``limits``, or None where control groups are unavailable (see :func:`describe`)."""
     if not support()[0]:
         return None
+    sweep()  # groups a killed grader left behind
     return Cgroup.make(name, limits)
 
 
