@@ -78,6 +78,14 @@ def test_numerical_gradient_mistakes_are_named(fn, h, message):
         chk.check_numerical_gradient(fn, shape=(3, 4), h=h)
 
 
+@pytest.mark.parametrize(("default", "message"), [(1e-2, "h is too large"), (1e-10, "h is too small")])
+def test_a_bad_default_step_is_named_without_a_signature(default, message):
+    """Across the clean room's process boundary there is no signature: is the step read from the calls?"""
+    fn = _with(h_default=default)
+    with pytest.raises(CheckFailure, match=message):
+        chk.check_numerical_gradient(lambda *args, **kwargs: fn(*args, **kwargs), shape=(3, 4))
+
+
 def test_a_checker_that_skips_entries_is_caught():
     """Is a checker that perturbs only the first row caught?"""
 

@@ -116,6 +116,12 @@ def _run(fn: Callable, f: _Recorder, x: np.ndarray, h: float | None) -> np.ndarr
     return as_array(grad, name="numerical_gradient(f, x)", shape=x.shape, hint="the gradient has x's shape")
 
 
+def _step_used(steps: list[dict]) -> float | None:
+    """The largest perturbation seen in the recorded calls (the step a default ``h`` turned out to be)."""
+    sizes = [abs(d) for s in steps for d in s.values() if np.isfinite(d)]
+    return max(sizes) if sizes else None
+
+
 def _default_h(fn: Callable) -> float | None:
     try:
         param = inspect.signature(fn).parameters.get("h")
@@ -153,19 +159,25 @@ def check_numerical_gradient(
             x = x0.copy()
             f = _Recorder(x, offset=offset, k=3.0, seed=seed + 1, closure=closure)
             grad = _run(fn, f, x, h)
-            if step is not None:
-                problem = _diagnose_steps(_steps(f.points, x0), shape, step)
+            steps = _steps(f.points, x0)
+            used = step if step is not None else _step_used(steps)  # the default, as the calls show it
+            if used is not None:
+                problem = _diagnose_steps(steps, shape, used)
                 if problem:
                     raise CheckFailure(f"numerical_gradient: {problem}")
             err = rel_error_reference(grad, f.gradient(x0))
             if not err <= _TOL:
-                raise CheckFailure(_accuracy_message(err, offset, step, h))
+                raise CheckFailure(_accuracy_message(err, offset, used, h))
             worst = max(worst, err)
     return worst
 
 
 def _accuracy_message(err: float, offset: float, step: float | None, h: float | None) -> str:
-    shown = f"the default h = {step:g}" if h is None and step is not None else f"h = {step}"
+    shown = (
+        f"the default h (your calls moved x by {step:.3g})"
+        if h is None and step is not None
+        else f"h = {step}"
+    )
     msg = f"numerical_gradient is not accurate enough with {shown}: relative error {err:.3g} > {_TOL:g}"
     if step is not None and step > 3e-4:
         return (
