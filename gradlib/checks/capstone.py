@@ -4,7 +4,7 @@
   logits of fresh models with 10 and other numbers of classes (and of an exploding one, about 1e8), and
   compares with a log-sum-exp cross-entropy and ``ln(C)``.
 - :func:`check_diagnose` builds networks whose trouble is known by construction (:data:`CASES`), trains
-  each for 40 steps with :func:`gradlib.torch_train.train_classifier`, and asks the student's
+  each for 25 steps with :func:`gradlib.torch_train.train_classifier`, and asks the student's
   ``diagnose(stats, losses)`` for ``"vanishing"``, ``"exploding"`` or ``"healthy"``.
 - :func:`check_fix` builds and trains (150 steps, the course's trainer) the network whose settings the
   student's ``fix(depth, width) -> dict`` returns, and requires a validation accuracy of at least
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -37,7 +38,7 @@ __all__ = ["ACCURACY_THRESHOLD", "CASES", "Case", "check_diagnose", "check_fix",
 
 #: The validation accuracy a fixed network must reach (see the module docstring).
 ACCURACY_THRESHOLD = 0.75
-_DIAGNOSE_STEPS = 40
+_DIAGNOSE_STEPS = 25
 _FIX_STEPS = 150
 
 
@@ -69,7 +70,9 @@ CASES = {
 }
 
 
+@cache
 def _data():
+    """The course's split, read once per grading process (the student's code never receives it)."""
     from gradlib.digits import load_split
 
     return load_split()
@@ -196,7 +199,7 @@ def _verdict_summary(stats: list) -> str:
 
 
 def check_diagnose(fn: Callable, *, case: str, depth: int = 10, width: int = 64, seed: int = 0) -> str:
-    """Build the network of ``CASES[case]``, train it 40 steps, and check ``diagnose`` names its trouble.
+    """Build the network of ``CASES[case]``, train it 25 steps, and check ``diagnose`` names its trouble.
 
     The student's ``diagnose(stats, losses) -> str`` gets the hook statistics of the trained network on a
     batch of 256 training images (``torch_hooks.collect_stats``, a list of ``LayerStats``) and the
