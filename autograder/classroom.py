@@ -117,6 +117,14 @@ def _user_exists(name: str) -> bool:
     return True
 
 
+def _left_over(user: str) -> bool:
+    """Whether ``user`` was created by an earlier classroom that was killed before it could clean up."""
+    home = Path(pwd.getpwnam(user).pw_dir)
+    temp = Path(tempfile.gettempdir())
+    made_here = home.parent.name == "home" and home.parent.parent.name.startswith("autograder-classroom-")
+    return made_here and home.parent.parent.parent == temp and not home.parent.parent.exists()
+
+
 def _kill_user_processes(uids: set[int]) -> None:
     """SIGKILL every process owned by ``uids`` (users this classroom created), by pid."""
     for entry in Path("/proc").iterdir():
@@ -191,6 +199,9 @@ class Classroom:
     # -- set-up ------------------------------------------------------------------------------------
     def _make_users(self) -> None:
         for user in self.users:
+            if _user_exists(user) and _left_over(user):
+                _kill_user_processes({pwd.getpwnam(user).pw_uid})
+                subprocess.run(["userdel", user], capture_output=True, check=True)
             if _user_exists(user):
                 raise RuntimeError(f"system user {user!r} already exists; remove it or pick other names")
         for user in self.users:
