@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 # The lesson runtime tests run first and alone, so the 60 s / 10 s limits are measured on an idle machine;
 # the rest runs two at a time (pytest -n 2), each with single-threaded BLAS: on 2 cores, two processes
-# that each start BLAS threads slow every small matrix product down several-fold.
+# that each start BLAS threads slow every small matrix product down several-fold. `--dist loadgroup` keeps
+# a module that starts a server (xdist_group) on one process, so its server starts once.
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: demo test lint format bench build sysdeps install clean
@@ -23,7 +24,7 @@ test: install sysdeps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(THREADS) $(PY) -m pytest -m runtime --durations=20 $(PYTEST_ARGS)
-	$(THREADS) $(PY) -m pytest -n 2 -m "not runtime" $(PYTEST_ARGS)
+	$(THREADS) $(PY) -m pytest -n 2 --dist loadgroup -m "not runtime" --durations=30 $(PYTEST_ARGS)
 
 install: $(STAMP)
 

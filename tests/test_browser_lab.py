@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from browser import ConsoleLog, JupyterLab, Tab
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-lab")]
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = ("01-backprop", "03-initialization")

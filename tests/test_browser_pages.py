@@ -20,7 +20,7 @@ from autograder.feedback import notebook_feedback
 from autograder.report import write_report
 from autograder.results import CellResult, SubmissionResult
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-pages")]
 
 REPO = Path(__file__).resolve().parents[1]
 LESSON = "03-initialization"

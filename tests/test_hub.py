@@ -24,7 +24,7 @@ from hub import ASSIGNMENT, HubSession, classroom  # noqa: F401
 from autograder.build import REPO
 from autograder.classroom import run_as
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.hub, pytest.mark.xdist_group("hub")]
 
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 
