@@ -432,14 +432,14 @@ def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0, **pro
         raise CheckFailure(f"the configuration cannot be trained: {exc}") from None
     loss = final_loss(history)
     if not loss < LOSS_THRESHOLD:
-        what = "diverged (loss became inf/nan)" if math.isinf(loss) else f"reached a final loss of {loss:.3f}"
+        what = "diverged (inf/nan loss)" if math.isinf(loss) else f"reached a final loss of {loss:.3f}"
         changed = {k: v for k, v in full.items() if problem.get(k) != v}
-        hint = " You changed nothing." if not changed else f" You changed {changed}."
-        hint += _fix_hint(history, changed, full["lr"])
+        hint = _fix_hint(history, changed, full["lr"])  # the advice first: it matters most
+        hint += " You changed nothing." if not changed else f" You changed {changed}."
         shape = ", ".join(f"{k}={problem[k]}" for k in FIXED_KEYS)
         raise CheckFailure(
-            f"on the failing configuration {failing!r} ({shape}, seed {seed}) your fix {what}; it must get "
-            f"below {LOSS_THRESHOLD} in {STEPS} steps (a network that does not learn stays near 1.10).{hint}"
+            f"your fix {what} on {failing!r} ({shape}, seed {seed}); it must get below {LOSS_THRESHOLD} "
+            f"in {STEPS} steps.{hint}"
         )
     return loss
 
@@ -447,21 +447,20 @@ def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0, **pro
 def _fix_hint(history: Any, changed: dict, lr: float) -> str:
     """What the failed run looks like: clipping alone, steps too large, or a gradient still vanishing."""
     if changed and set(changed) <= {"clip", "clip_value"}:
-        return " Clipping alone caps large gradients; it does not cure vanishing or saturation."
+        return " Clipping alone caps large gradients; it cures no vanishing or saturation."
     with _quiet():
         ratios = np.nanmedian(history.update_ratio, axis=1)
         peak = float(np.nanmax(ratios)) if np.any(np.isfinite(ratios)) else math.inf
         first_last = float(history.grad_norms[0, 0] / history.grad_norms[0, -1])
     if history.diverged_at is not None or peak > 1e-2:
         return (
-            f" Its update:data ratio rose to {peak:.1e} (healthy is about 1e-3): at lr {lr} the steps are "
-            "too large for this network; BatchNorm, residual connections or global-norm clipping keep it "
-            "stable."
+            f" Its update:data ratio rose to {peak:.1e} (healthy ≈ 1e-3): at lr {lr} the steps are too "
+            "large; add BatchNorm, residual connections or clipping."
         )
     if first_last < 1e-2:
         return (
-            f" At step 0 the first layer's gradient is {first_last:.1e} of the output layer's: it still "
-            "vanishes; change the activation and the initializer together."
+            f" At step 0 layer 1 gets {first_last:.1e} of the output layer's gradient: still vanishing; "
+            "change the activation and initializer together."
         )
     return ""
 
