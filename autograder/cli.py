@@ -6,6 +6,10 @@ import argparse
 import sys
 
 from autograder import build
+from autograder.options import GIB, GradeOptions
+
+#: The defaults the help texts show; the options themselves are left unset unless given.
+_DEFAULTS = GradeOptions()
 
 __all__ = ["main"]
 
@@ -38,17 +42,18 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
     from autograder import engine, sandbox
 
-    options = engine.GradeOptions(
-        workers=args.workers,
-        cell_timeout=args.cell_timeout,
-        notebook_timeout=args.notebook_timeout,
-        memory=sandbox.parse_bytes(args.memory),
-        isolate=not args.no_sandbox,
-        db_url=args.db,
-        course=Path(args.course),
-        assignments=args.assignment or None,
-    )
-    how = sandbox.describe(sandbox.SandboxPolicy(memory=options.memory, isolate=options.isolate))
+    given = {
+        "workers": args.workers,
+        "cell_timeout": args.cell_timeout,
+        "notebook_timeout": args.notebook_timeout,
+        "memory": None if args.memory is None else sandbox.parse_bytes(args.memory),
+        "isolate": not args.no_sandbox,
+        "db_url": args.db,
+        "course": None if args.course is None else Path(args.course),
+        "assignments": args.assignment or None,
+    }
+    options = engine.GradeOptions(**{k: v for k, v in given.items() if v is not None})
+    how = engine.sandbox_text(options)
     if how.startswith("NO SANDBOX"):
         print(f"WARNING: {how}", file=sys.stderr)
 
@@ -72,7 +77,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             print(f"autograder: error: {used.lost}", file=sys.stderr)
             return 1
     print(f"wrote {Path(args.out) / 'grades.csv'}")
-    release = Path(args.course) / "course"
+    release = Path(options.course) / "course"
     report.publish(results, Path(args.out), submissions=Path(args.submissions), release_dir=release)
     if why := _nothing_graded(results, args.submissions):
         print(f"autograder: error: {why}", file=sys.stderr)
@@ -136,19 +141,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_grade.add_argument("--out", required=True, help="output folder (grades.csv, results.json, gradebook)")
     p_grade.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
-    p_grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
-    p_grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    p_grade.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     p_grade.add_argument(
-        "--notebook-timeout", type=int, default=300, help="seconds per notebook (default 300)"
+        "--cell-timeout", type=int, help=f"seconds per cell (default {_DEFAULTS.cell_timeout})"
     )
     p_grade.add_argument(
-        "--memory", default="2G", help="memory limit per kernel, bytes or 2G/512M (default 2G)"
+        "--notebook-timeout", type=int, help=f"seconds per notebook (default {_DEFAULTS.notebook_timeout})"
+    )
+    p_grade.add_argument(
+        "--memory", help=f"memory limit per kernel, bytes or 2G/512M (default {_DEFAULTS.memory / GIB:g}G)"
     )
     p_grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: sqlite in --out)")
     p_grade.add_argument("--no-sandbox", action="store_true", help="run student code without namespaces")
-    p_grade.add_argument(
-        "--course", default=str(build.REPO), help="course root holding solutions/ (default: this repo)"
-    )
+    p_grade.add_argument("--course", help="course root holding solutions/ (default: this repo)")
     p_grade.add_argument(
         "--scheduler", help="grade on a Dask cluster: tcp://host:port or a scheduler file (default: here)"
     )

@@ -16,7 +16,7 @@ fork servers, reset after every notebook.
 from __future__ import annotations
 
 import contextlib
-import csv
+import copy
 import functools
 import importlib
 import json
@@ -36,9 +36,12 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, gradebook_lock, sandbox
-from autograder.results import CSV_COLUMNS, CellResult, SubmissionResult, save_results
-from autograder.submissions import Submission, discover
+from autograder import build, gradebook_lock, integrity, sandbox
+from autograder.cleanroom import harness
+from autograder.cleanroom.client import clean_room_env
+from autograder.options import GradeOptions
+from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
+from autograder.submissions import discover
 
 __all__ = [
     "GradeOptions",
@@ -52,25 +55,14 @@ __all__ = [
 ]
 
 #: Output a notebook may produce while graded (all cells together); more fails the submission.
-MAX_OUTPUT_BYTES = 8 * 1024**2
+MAX_OUTPUT_BYTES = GradeOptions.max_output
 #: Kernel start failures (e.g. ``ZMQError: Address already in use``) are retried this many times.
 KERNEL_START_RETRIES = 2
 
 
-@dataclass
-class GradeOptions:
-    """Settings of one ``autograder grade`` run (the command-line options)."""
-
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    cell_timeout: int = 30
-    notebook_timeout: int = 300
-    memory: int = sandbox.GIB * 2
-    isolate: bool = True
-    db_url: str | None = None
-    course: Path = build.REPO
-    assignments: list[str] | None = None
-    max_output: int = MAX_OUTPUT_BYTES
-    clean_room: bool = True
+def sandbox_text(options: GradeOptions) -> str:
+    """How student code is isolated in a run with ``options``: one line, copied into every result."""
+    return sandbox.describe(sandbox.SandboxPolicy(memory=options.memory, isolate=options.isolate))
 
 
 @dataclass
@@ -85,22 +77,35 @@ class PreparedCourse:
 
 @dataclass
 class Job:
-    """One student x assignment for a worker: notebook name -> path of the submitted file."""
+    """One student x assignment for a worker, carrying its data: notebook name -> the submitted bytes.
+
+    The release it is graded against is ``assignment`` in the run's :class:`PreparedCourse`, which every
+    worker received once (``init_worker``). Picklable, and needs no shared filesystem.
+    """
 
     student_id: str
     assignment: str
-    notebooks: dict[str, str]
-    out: str
+    notebooks: dict[str, bytes]
 
 
-@dataclass
+@dataclass(frozen=True)
+class GradedJob:
+    """What a worker returns for a :class:`Job`: the result and the autograded notebooks' bytes.
+
+    The parent alone writes them (``OUT/autograded/<student>/<assignment>/``) and the gradebook.
+    """
+
+    result: SubmissionResult
+    autograded: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class NotebookRun:
-    """What one notebook's nbgrader pass produced (inside a worker)."""
+    """What one notebook's grading produced (inside a worker)."""
 
     cells: list[CellResult]
-    problem: str = ""
-    flags: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    flags: list[str]
+    autograded: bytes
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,74 +176,120 @@ def prepare_course(course: Path, assignments: list[str], work: Path, db_urls: li
 # --------------------------------------------------------------------------------------------------
 # Worker side
 
-_WORKER: dict = {}
+#: This process's worker context, made by :func:`init_worker` (the executor's initializer).
+_WORKER: Worker | None = None
+
+
+class Worker:
+    """What one grading worker process holds for all its jobs; made once per process, passed explicitly.
+
+    Attributes:
+        course: the prepared course (release notebooks, template gradebook).
+        options: the run's options.
+        dir: the worker's private directory (its copy of the template gradebook, logs, clean-room home).
+        db_url: the private gradebook nbgrader's preprocessors read and write.
+        policy: the sandbox of every kernel and clean-room process.
+        zygotes: kind (``"kernel"``, ``"student"``) -> the running :class:`~autograder.sandbox.Zygote`, or
+            None: that kind of process starts fresh (no bubblewrap, or its zygote failed to start once).
+    """
+
+    def __init__(self, course: PreparedCourse, options: GradeOptions, work: Path):
+        self.course, self.options = course, options
+        self.dir = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=work))
+        shutil.copy(course.template_db, self.dir / "gradebook.db")
+        self.db_url = "sqlite:///" + str(self.dir / "gradebook.db")
+        self.policy = sandbox.SandboxPolicy(
+            memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=options.isolate
+        )
+        self.zygotes: dict[str, sandbox.Zygote | None] = {"kernel": None, "student": None}
+        self._given_up: set[str] = set()
+        self._kernel_root: Path | None = None
+
+    @property
+    def kernel_zygote(self) -> sandbox.Zygote | None:
+        """The zygote kernels are forked from, or None."""
+        return self.zygotes["kernel"]
+
+    @property
+    def student_zygote(self) -> sandbox.Zygote | None:
+        """The zygote clean-room student processes are forked from, or None."""
+        return self.zygotes["student"]
+
+    def start_zygotes(self) -> None:
+        """Start the missing zygotes, only when bubblewrap isolates (else every process is fresh).
+
+        After a zygote of one kind fails to start, this worker stops trying that kind.
+        """
+        if not sandbox.isolates(self.policy):
+            return
+        if self.zygotes["kernel"] is None:
+            root = self._short_kernel_root()
+            env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
+            self.zygotes["kernel"] = self._zygote("kernel", root, env)
+        if self.options.clean_room and self.zygotes["student"] is None:
+            home = self.dir / "clean-room"
+            home.mkdir(exist_ok=True)
+            self.zygotes["student"] = self._zygote("student", home, clean_room_env(home))
+
+    def _short_kernel_root(self) -> Path:
+        """Kernels' socket paths live under it: a short path (Unix socket paths are limited to ~100 bytes)."""
+        if self._kernel_root is None:
+            self._kernel_root = _short_tmp()
+            multiprocessing.util.Finalize(
+                self, shutil.rmtree, args=(self._kernel_root,), kwargs={"ignore_errors": True}, exitpriority=1
+            )
+        return self._kernel_root
+
+    def _zygote(self, kind: str, root: Path, env: dict) -> sandbox.Zygote | None:
+        if kind in self._given_up:
+            return None
+        zygote = sandbox.Zygote(root, self.policy, self.dir / f"zygote-{kind}.log", kind=kind, env=env)
+        if zygote.alive:
+            return zygote
+        zygote.close()
+        self._given_up.add(kind)
+        return None
+
+    def reset_zygotes(self) -> None:
+        """After a notebook: clear the zygotes' sandboxes; replace a zygote that died or stopped answering."""
+        for kind, zygote in self.zygotes.items():
+            if zygote is not None and not zygote.reset():
+                zygote.close()
+                self.zygotes[kind] = None
+        self.start_zygotes()
+
+    def close(self) -> None:
+        """Stop the zygotes (a worker process reused for another run calls this first)."""
+        for kind, zygote in self.zygotes.items():
+            if zygote is not None:
+                with contextlib.suppress(Exception):
+                    zygote.close()
+            self.zygotes[kind] = None
+
+    def release(self, assignment: str, notebook: str) -> Path:
+        """The release notebook a submission is graded against."""
+        return self.course.root / "course" / assignment / f"{notebook}.ipynb"
 
 
 def init_worker(course: PreparedCourse, options: GradeOptions, work: str) -> None:
-    """Per-process set-up: cached alembic version, a private copy of the template gradebook."""
+    """The executor's initializer: make this process's :class:`Worker` (closing an earlier run's)."""
+    global _WORKER
     _cache_alembic(course.alembic_version)
     _quiet_sqlalchemy()
     warnings.filterwarnings("ignore", module="nbformat")  # ids nbformat fixes are checked by integrity
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # nbclient's poller after a kernel death
-    own = Path(tempfile.mkdtemp(prefix=f"worker-{os.getpid()}-", dir=work))
-    shutil.copy(course.template_db, own / "gradebook.db")
-    _WORKER.update(course=course, options=options, dir=own, db_url="sqlite:///" + str(own / "gradebook.db"))
+    close_worker()
     _warm_imports()
-    _start_zygotes()
+    _WORKER = Worker(course, options, Path(work))
+    _WORKER.start_zygotes()
 
 
-def _start_zygotes() -> None:
-    """Start this worker's two fork servers, for kernels and clean rooms (see :class:`sandbox.Zygote`).
-
-    Only when bubblewrap isolates; otherwise every kernel and clean room is a fresh process.
-    """
-    from autograder import integrity
-
-    options: GradeOptions = _WORKER["options"]
-    if not (options.isolate and sandbox.bwrap_available()[0]):
-        return
-    policy = sandbox.SandboxPolicy(memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=True)
-    if sandbox.KERNEL_ZYGOTE is None:
-        if "kernel_root" not in _WORKER:  # kernels' socket paths live under it: keep it short
-            _WORKER["kernel_root"] = _short_tmp()
-            multiprocessing.util.Finalize(
-                None,
-                shutil.rmtree,
-                args=(_WORKER["kernel_root"],),
-                kwargs={"ignore_errors": True},
-                exitpriority=1,
-            )
-        root = _WORKER["kernel_root"]
-        env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
-        sandbox.KERNEL_ZYGOTE = _zygote(root, policy, "kernel", env)
-    if options.clean_room and integrity.ZYGOTE is None:
-        home = _WORKER["dir"] / "clean-room"
-        home.mkdir(exist_ok=True)
-        integrity.ZYGOTE = _zygote(home, policy, "student", integrity.clean_room_env(home))
-
-
-def _zygote(root: Path, policy: sandbox.SandboxPolicy, kind: str, env: dict) -> sandbox.Zygote | None:
-    """Start one zygote; after a failed start this worker stops trying and starts every process fresh."""
-    if _WORKER.get(f"no {kind} zygote"):
-        return None
-    zygote = sandbox.Zygote(root, policy, _WORKER["dir"] / f"zygote-{kind}.log", kind=kind, env=env)
-    if zygote.alive:
-        return zygote
-    zygote.close()
-    _WORKER[f"no {kind} zygote"] = True
-    return None
-
-
-def _reset_zygotes() -> None:
-    """After a notebook: clear both zygotes' sandboxes; replace a zygote that died or stopped answering."""
-    from autograder import integrity
-
-    for owner, name in ((sandbox, "KERNEL_ZYGOTE"), (integrity, "ZYGOTE")):
-        zygote = getattr(owner, name)
-        if zygote is not None and not zygote.reset():
-            zygote.close()
-            setattr(owner, name, None)
-    _start_zygotes()
+def close_worker() -> None:
+    """Stop this process's worker context, if any (its zygotes)."""
+    global _WORKER
+    if _WORKER is not None:
+        _WORKER.close()
+    _WORKER = None
 
 
 def _warm_imports() -> None:
@@ -251,7 +302,7 @@ def _warm_imports() -> None:
     import numpy  # noqa: F401
 
     import gradlib.checks
-    from autograder import integrity  # noqa: F401
+    from autograder.cleanroom import harness  # noqa: F401
 
     for info in pkgutil.iter_modules(gradlib.checks.__path__):
         importlib.import_module(f"gradlib.checks.{info.name}")
@@ -265,9 +316,10 @@ def _short_tmp() -> Path:
     return Path(tempfile.mkdtemp(prefix="ag-", dir=base if len(base) < 40 else "/tmp"))
 
 
-def _worker_config(scratch: Path, nbdir: Path, options: GradeOptions):
-    cfg = build.load_config(_WORKER["dir"])
-    cfg.CourseDirectory.db_url = _WORKER["db_url"]
+def _worker_config(worker: Worker, scratch: Path, nbdir: Path):
+    options = worker.options
+    cfg = build.load_config(worker.dir)
+    cfg.CourseDirectory.db_url = worker.db_url
     cfg.OverwriteCells.add_missing_cells = True
     cfg.Execute.timeout = options.cell_timeout
     cfg.Execute.kernel_manager_class = sandbox.SandboxedKernelManager
@@ -276,8 +328,9 @@ def _worker_config(scratch: Path, nbdir: Path, options: GradeOptions):
     cfg.SandboxedKernelManager.scratch = str(scratch)
     cfg.SandboxedKernelManager.notebook_dir = str(nbdir)
     cfg.SandboxedKernelManager.memory = options.memory
-    cfg.SandboxedKernelManager.cpu_seconds = options.notebook_timeout * 2
+    cfg.SandboxedKernelManager.cpu_seconds = options.kernel_cpu_seconds
     cfg.SandboxedKernelManager.isolate = options.isolate
+    cfg.SandboxedKernelManager.zygote = worker.kernel_zygote
     cfg.SandboxedKernelManager.extra_env = [f"MPLCONFIGDIR={scratch}/mpl", f"IPYTHONDIR={scratch}/ipython"]
     return cfg
 
@@ -286,13 +339,19 @@ class _OutputTooLarge(RuntimeError):
     pass
 
 
-def _capped_execute_class(limit: int):
+def _grading_execute_class(limit: int):
     from nbgrader.preprocessors import Execute
 
-    class CappedExecute(Execute):
-        """nbgrader's Execute, refusing a notebook whose outputs exceed ``limit`` bytes in total."""
+    class GradingExecute(Execute):
+        """nbgrader's Execute: refuses over ``limit`` bytes of output; remembers its kernel manager."""
 
         _seen = 0
+        #: The kernel manager of the last run (nbclient forgets it at shutdown): its ``strays`` count.
+        last_km = None
+
+        def create_kernel_manager(self):
+            self.last_km = super().create_kernel_manager()
+            return self.last_km
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})
@@ -301,10 +360,10 @@ def _capped_execute_class(limit: int):
                 raise _OutputTooLarge(f"the notebook printed more than {limit / 1024**2:.0f} MB of output")
             return super().output(outs, msg, display_id, cell_index)
 
-    return CappedExecute
+    return GradingExecute
 
 
-def _resources(job: Job, notebook: str, nbdir: Path) -> dict:
+def _resources(worker: Worker, job: Job, notebook: str, nbdir: Path) -> dict:
     return {
         "unique_key": notebook,
         "output_files_dir": f"{notebook}_files",
@@ -313,21 +372,27 @@ def _resources(job: Job, notebook: str, nbdir: Path) -> dict:
             "student": job.student_id,
             "assignment": job.assignment,
             "notebook": notebook,
-            "db_url": _WORKER["db_url"],
+            "db_url": worker.db_url,
         },
     }
 
 
-def _fresh_submission(job: Job) -> None:
-    from nbgrader.api import Gradebook, MissingEntry
+def _replace_submission(gb, assignment: str, student: str, *, add: bool = True) -> None:
+    """Remove the student's earlier submission of ``assignment`` from ``gb``; add an empty one if ``add``."""
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(_WORKER["db_url"]) as gb:
-        gb.update_or_create_student(job.student_id)
-        try:
-            gb.remove_submission(job.assignment, job.student_id)
-        except MissingEntry:
-            pass
-        gb.add_submission(job.assignment, job.student_id)
+    gb.update_or_create_student(student)
+    with contextlib.suppress(MissingEntry):
+        gb.remove_submission(assignment, student)
+    if add:
+        gb.add_submission(assignment, student)
+
+
+def _fresh_submission(worker: Worker, job: Job) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(worker.db_url) as gb:
+        _replace_submission(gb, job.assignment, job.student_id)
 
 
 def _sanitize(nb, resources, cfg):
@@ -351,26 +416,26 @@ def _sanitize(nb, resources, cfg):
 
 
 def _execute(nb, resources, cfg, options: GradeOptions):
-    """Nbgrader's autograde preprocessors; the kernel is killed when the whole-notebook timeout passes."""
+    """Nbgrader's autograde preprocessors; the kernel is killed when the whole-notebook timeout passes.
+
+    Returns the notebook, the resources, and the number of processes the kernel left running.
+    """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+    from nbgrader.utils import setenv
 
-    executor = _capped_execute_class(options.max_output)(config=cfg)
+    executor = _grading_execute_class(options.max_output)(config=cfg)
     timed_out = threading.Event()
 
     def watchdog():
-        km = getattr(executor, "km", None)
-        process = getattr(getattr(km, "provisioner", None), "process", None)
-        if process is not None:
+        if executor.last_km is not None and executor.last_km.kill_tree():
             timed_out.set()
-            sandbox.kill_tree(process.pid)
 
     timer = threading.Timer(options.notebook_timeout, watchdog)
     timer.start()
-    old = os.environ.get("NBGRADER_EXECUTION")
-    os.environ["NBGRADER_EXECUTION"] = "autograde"
     try:
-        nb, resources = executor(nb, resources)
+        with setenv(NBGRADER_EXECUTION="autograde"):
+            nb, resources = executor(nb, resources)
     except Exception as exc:
         if timed_out.is_set():
             raise RuntimeError(
@@ -380,13 +445,9 @@ def _execute(nb, resources, cfg, options: GradeOptions):
         raise
     finally:
         timer.cancel()
-        if old is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = old
     for cls in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, CheckCellMetadata):
         nb, resources = cls(config=cfg)(nb, resources)
-    return nb, resources
+    return nb, resources, (executor.last_km.strays or 0) if executor.last_km is not None else 0
 
 
 def _error_text(cell) -> str:
@@ -398,12 +459,12 @@ def _error_text(cell) -> str:
     return stderr.strip().splitlines()[-1][:300] if stderr.strip() else ""
 
 
-def _kernel_cells(nb, job: Job, notebook: str) -> list[CellResult]:
+def _kernel_cells(worker: Worker, nb, job: Job, notebook: str) -> list[CellResult]:
     from nbgrader.api import Gradebook
 
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     cells = []
-    with Gradebook(_WORKER["db_url"]) as gb:
+    with Gradebook(worker.db_url) as gb:
         sub = gb.find_submission_notebook(notebook, job.assignment, job.student_id)
         for grade in sorted(sub.grades, key=lambda g: g.name):
             if grade.cell_type != "code":
@@ -415,21 +476,17 @@ def _kernel_cells(nb, job: Job, notebook: str) -> list[CellResult]:
     return cells
 
 
-def _tests(job: Job, notebook: str) -> list[tuple[str, str]]:
+def _tests(worker: Worker, release, job: Job, notebook: str) -> list[tuple[str, str]]:
     """(grade_id, source) of the notebook's autograder test cells, from the gradebook, in notebook order."""
     from nbgrader.api import Gradebook
 
-    release = _WORKER["course"].root / "course" / job.assignment / f"{notebook}.ipynb"
-    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nbformat.read(release, 4).cells]
-    with Gradebook(_WORKER["db_url"]) as gb:
+    order = [c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells]
+    with Gradebook(worker.db_url) as gb:
         nb = gb.find_notebook(notebook, job.assignment)
         tests = [
-            (g.name, gb.find_source_cell(g.name, notebook, job.assignment).source) for g in nb.grade_cells
-        ]
-        tests = [
-            (gid, src)
-            for gid, src in tests
-            if gb.find_grade_cell(gid, notebook, job.assignment).cell_type == "code"
+            (g.name, gb.find_source_cell(g.name, notebook, job.assignment).source)
+            for g in nb.grade_cells
+            if g.cell_type == "code"
         ]
     return sorted(tests, key=lambda t: order.index(t[0]) if t[0] in order else len(order))
 
@@ -439,109 +496,118 @@ def _is_start_failure(exc: BaseException) -> bool:
     return any(s in text for s in ("Address already in use", "Kernel died before replying", "kernel_info"))
 
 
-def _run_notebook(job: Job, notebook: str, source: Path, options: GradeOptions) -> NotebookRun:
-    from autograder import integrity
+def _parse_submission(raw: bytes):
+    """The submitted notebook, parsed once, and its cell ids as written (nbformat renames duplicates)."""
+    raw_ids = [c.get("id") for c in json.loads(raw)["cells"]]
+    return nbformat.reads(raw.decode("utf-8"), as_version=4), raw_ids
 
-    start = time.perf_counter()
+
+def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> NotebookRun:
+    options = worker.options
     # the kernel's scratch (sockets, HOME, the notebook copy) must lie inside the kernel zygote's sandbox
-    zygote = sandbox.KERNEL_ZYGOTE
+    zygote = worker.kernel_zygote
     scratch = Path(tempfile.mkdtemp(prefix="job-", dir=zygote.scratch)) if zygote else _short_tmp()
     clean = room = None
     try:
         nbdir = scratch / "nb"
         nbdir.mkdir()
-        shutil.copyfile(source, nbdir / f"{notebook}.ipynb")
-        submitted = nbformat.read(nbdir / f"{notebook}.ipynb", as_version=4)
-        release = nbformat.read(_WORKER["course"].root / "course" / job.assignment / f"{notebook}.ipynb", 4)
-        raw_ids = [c.get("id") for c in json.loads(source.read_text(encoding="utf-8"))["cells"]]
+        submitted, raw_ids = _parse_submission(raw)
+        (nbdir / f"{notebook}.ipynb").write_bytes(raw)
+        release = nbformat.read(worker.release(job.assignment, notebook), as_version=4)
         flags = [f"{notebook}: {flag}" for flag in integrity.static_flags(submitted, release, raw_ids)]
         if options.clean_room:
             # The clean room runs meanwhile, in its own sandbox and scratch dir (the kernel cannot see it).
             room = _short_tmp()
-            policy = sandbox.SandboxPolicy(
-                memory=options.memory, cpu_seconds=options.notebook_timeout, isolate=options.isolate
-            )
-            clean = integrity.start_recheck(
+            clean = harness.start(
                 submitted,
                 release,
-                _tests(job, notebook),
+                _tests(worker, release, job, notebook),
                 scratch=room,
-                policy=policy,
+                policy=worker.policy,
                 cell_timeout=options.cell_timeout,
                 deadline=time.monotonic() + options.notebook_timeout,
+                zygote=worker.student_zygote,
             )
-        _fresh_submission(job)
-        cfg = _worker_config(scratch, nbdir, options)
+        _fresh_submission(worker, job)
+        cfg = _worker_config(worker, scratch, nbdir)
         for attempt in range(KERNEL_START_RETRIES + 1):
-            nb = nbformat.read(nbdir / f"{notebook}.ipynb", as_version=4)
-            resources = _resources(job, notebook, nbdir)
-            nb, resources = _sanitize(nb, resources, cfg)
+            resources = _resources(worker, job, notebook, nbdir)
+            nb, resources = _sanitize(copy.deepcopy(submitted), resources, cfg)
             try:
-                nb, resources = _execute(nb, resources, cfg, options)
+                nb, resources, strays = _execute(nb, resources, cfg, options)
                 break
             except Exception as exc:
                 if attempt == KERNEL_START_RETRIES or not _is_start_failure(exc):
                     raise
-                shutil.copyfile(source, nbdir / f"{notebook}.ipynb")
-        dest = Path(job.out) / "autograded" / job.student_id / job.assignment
-        dest.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, dest / f"{notebook}.ipynb")
-        cells = _kernel_cells(nb, job, notebook)
-        strays = sandbox.STRAY_PROCESSES.pop(str(scratch), 0)
+                (nbdir / f"{notebook}.ipynb").write_bytes(raw)
+        cells = _kernel_cells(worker, nb, job, notebook)
         if strays:
             flags.append(f"{notebook}: left {strays} process(es) running after its cells finished")
         if clean is not None:
-            flags += integrity.finish_recheck(clean, cells)
-        return NotebookRun(cells, flags=flags, seconds=time.perf_counter() - start)
+            cells, clean_flags = integrity.apply_verdict(cells, clean.result())
+            flags += clean_flags
+        return NotebookRun(cells, flags, nbformat.writes(nb).encode("utf-8"))
     finally:
         if clean is not None:
             clean.cancel()
-        _reset_zygotes()
+        worker.reset_zygotes()
         for path in (scratch, room):
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
 def _failure_reason(exc: BaseException) -> str:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
     text = str(exc).strip().splitlines()
     text = text[0] if text else ""
-    name = type(exc).__name__
-    if name == "CellTimeoutError":
+    if isinstance(exc, CellTimeoutError):
         return "a cell ran past the cell timeout and ignored the interrupt (does it catch KeyboardInterrupt?)"
-    if name == "DeadKernelError":
+    if isinstance(exc, DeadKernelError):
         return "the kernel died while running the notebook (os._exit, a crash or the memory limit)"
-    if isinstance(exc, _OutputTooLarge):
-        return str(exc)
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, _OutputTooLarge):
-        return str(cause)
-    return f"{name}: {text}"[:300]
+    for err in (exc, exc.__cause__ or exc.__context__):
+        if isinstance(err, _OutputTooLarge):
+            return str(err)
+    return f"{type(exc).__name__}: {text}"[:300]
 
 
-def grade_job(job: Job) -> SubmissionResult:
-    """Grade one student x assignment in this worker process (never raises)."""
-    options: GradeOptions = _WORKER["options"]
+def grade_job(job: Job) -> GradedJob:
+    """Grade one student x assignment in this worker process (never raises for a bad submission).
+
+    The result's ``max_score`` is left to the parent (:func:`grade`), which knows the assignment's.
+    """
+    worker = _WORKER
+    if worker is None:
+        raise RuntimeError("grade_job runs in a worker process set up by init_worker")
     start = time.perf_counter()
-    result = SubmissionResult(job.student_id, job.assignment, 0.0, 0.0, "graded")
-    result.sandbox = sandbox.describe(sandbox.SandboxPolicy(memory=options.memory, isolate=options.isolate))
+    how = sandbox_text(worker.options)
+    cells: list[CellResult] = []
     flags: list[str] = []
-    for notebook, source in sorted(job.notebooks.items()):
+    autograded: dict[str, bytes] = {}
+    for notebook, raw in sorted(job.notebooks.items()):
         try:
-            run = _run_notebook(job, notebook, Path(source), options)
+            run = _run_notebook(worker, job, notebook, raw)
         except Exception as exc:  # noqa: BLE001 - one broken submission never stops the batch
             reason = f"{notebook}: {_failure_reason(exc)}"
             if os.environ.get("AUTOGRADER_DEBUG"):
                 reason += "\n" + traceback.format_exc()
-            shutil.rmtree(Path(job.out) / "autograded" / job.student_id / job.assignment, ignore_errors=True)
-            return replace(result, status="failed", reason=reason, seconds=time.perf_counter() - start)
-        result.cells += run.cells
+            failed = failed_result(job.student_id, job.assignment, 0.0, reason, how)
+            return GradedJob(replace(failed, seconds=time.perf_counter() - start))
+        cells += run.cells
         flags += run.flags
-    result.score = sum(c.points for c in result.cells)
-    result.max_score = sum(c.max_points for c in result.cells)
-    if flags:
-        result.status, result.reason = "flagged", "; ".join(flags)
-    result.seconds = time.perf_counter() - start
-    return result
+        autograded[f"{notebook}.ipynb"] = run.autograded
+    result = SubmissionResult(
+        job.student_id,
+        job.assignment,
+        sum(c.points for c in cells),
+        sum(c.max_points for c in cells),
+        "flagged" if flags else "graded",
+        "; ".join(flags),
+        cells,
+        time.perf_counter() - start,
+        how,
+    )
+    return GradedJob(result, autograded)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -555,17 +621,10 @@ def _record(gb, result: SubmissionResult) -> None:
 
 
 def _write_result(gb, result: SubmissionResult) -> None:
-    from nbgrader.api import MissingEntry
-
     _quiet_sqlalchemy()
-    gb.update_or_create_student(result.student_id)
-    try:
-        gb.remove_submission(result.assignment, result.student_id)
-    except MissingEntry:
-        pass
+    _replace_submission(gb, result.assignment, result.student_id, add=result.status != "failed")
     if result.status == "failed":
         return
-    gb.add_submission(result.assignment, result.student_id)
     for cell in result.cells:
         grade = gb.find_grade(cell.grade_id, cell.notebook, result.assignment, result.student_id)
         grade.auto_score = cell.points
@@ -573,21 +632,6 @@ def _write_result(gb, result: SubmissionResult) -> None:
     for nb in gb.find_submission(result.assignment, result.student_id).notebooks:
         nb.flagged = result.status == "flagged"
     gb.db.commit()
-
-
-def write_csv(results: list[SubmissionResult], path: Path) -> None:
-    """``grades.csv``: one row per student x assignment, sorted, in :data:`CSV_COLUMNS` order."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for r in sorted(results, key=lambda r: (r.student_id, r.assignment)):
-            writer.writerow(r.csv_row())
-
-
-def _failed(sub: Submission, max_score: float, how: str) -> SubmissionResult:
-    return SubmissionResult(
-        sub.student_id, sub.assignment, 0.0, max_score, "failed", sub.problem, sandbox=how
-    )
 
 
 def _max_scores(db_url: str, assignments: list[str]) -> dict[str, float]:
@@ -631,50 +675,60 @@ def grade(
         course = prepare_course(options.course, names, work, [db_url])
         subs = discover(Path(submissions), course.notebooks, work)
         max_scores = _max_scores("sqlite:///" + str(course.template_db), names)
-        how = sandbox.describe(sandbox.SandboxPolicy(memory=options.memory, isolate=options.isolate))
-        results = [_failed(s, max_scores[s.assignment], how) for s in subs if s.problem]
-        jobs = [
-            Job(s.student_id, s.assignment, {k: str(v) for k, v in s.notebooks.items()}, str(out))
+        how = sandbox_text(options)
+        results = [
+            failed_result(s.student_id, s.assignment, max_scores[s.assignment], s.problem, how)
             for s in subs
-            if not s.problem
+            if s.problem
         ]
+        graded = [s for s in subs if not s.problem]
+        jobs = (
+            Job(s.student_id, s.assignment, {k: p.read_bytes() for k, p in s.notebooks.items()})
+            for s in graded
+        )
         total = len(subs)
         make = executor_factory or LocalExecutor
         course_id = build.load_config(course.root).CourseDirectory.course_id
         with Gradebook(db_url, course_id=course_id) as gb:
             for done, r in enumerate(results, 1):
                 _record(gb, r)
-                shutil.rmtree(out / "autograded" / r.student_id / r.assignment, ignore_errors=True)
+                _write_autograded(out, GradedJob(r))
                 if progress:
                     progress(r, done, total)
-            if jobs:
+            if graded:
                 with make(
                     workers=options.workers, initializer=init_worker, initargs=(course, options, tmp)
                 ) as ex:
-                    for result in _complete(ex.map(grade_job, jobs), jobs, max_scores, how):
-                        _record(gb, result)
-                        results.append(result)
+                    for done in _complete(ex.map(grade_job, jobs), max_scores, how):
+                        _record(gb, done.result)
+                        _write_autograded(out, done)
+                        results.append(done.result)
                         if progress:
-                            progress(result, len(results), total)
+                            progress(done.result, len(results), total)
     results.sort(key=lambda r: (r.student_id, r.assignment))
     write_csv(results, out / "grades.csv")
     save_results(results, out / "results.json")
     return results
 
 
-def _complete(outcomes: Iterator, jobs: list[Job], max_scores: dict[str, float], how: str):
-    """Results from the executor; a job whose worker crashed becomes a failed result, never a hole."""
+def _complete(outcomes: Iterator, max_scores: dict[str, float], how: str) -> Iterator[GradedJob]:
+    """What the executor returns; a job whose worker crashed becomes a failed result, never a hole.
+
+    Every result's ``max_score`` is the assignment's, from the gradebook (its one source).
+    """
     for job, outcome in outcomes:
         if isinstance(outcome, BaseException):
-            outcome = SubmissionResult(
-                job.student_id,
-                job.assignment,
-                0.0,
-                max_scores[job.assignment],
-                "failed",
-                f"internal error while grading: {type(outcome).__name__}: {outcome}"[:300],
-                sandbox=how,
-            )
-        if outcome.status == "failed":
-            outcome.max_score = max_scores[job.assignment]
-        yield outcome
+            reason = f"internal error while grading: {type(outcome).__name__}: {outcome}"[:300]
+            outcome = GradedJob(failed_result(job.student_id, job.assignment, 0.0, reason, how))
+        yield replace(outcome, result=replace(outcome.result, max_score=max_scores[job.assignment]))
+
+
+def _write_autograded(out: Path, done: GradedJob) -> None:
+    """``OUT/autograded/<student>/<assignment>/``: the executed notebooks, or nothing for a failed one."""
+    dest = out / "autograded" / done.result.student_id / done.result.assignment
+    shutil.rmtree(dest, ignore_errors=True)
+    if done.result.status == "failed" or not done.autograded:
+        return
+    dest.mkdir(parents=True)
+    for name, data in done.autograded.items():
+        (dest / name).write_bytes(data)

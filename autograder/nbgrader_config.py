@@ -7,6 +7,8 @@ notebooks) and ``course/`` the release directory (student notebooks). Use it fro
 
 import os
 
+from autograder.options import GradeOptions
+
 c = get_config()  # noqa: F821 - injected by traitlets when it loads this file
 
 _root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +25,7 @@ c.CourseDirectory.include = ["*.ipynb"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Per-cell timeout while grading (seconds).
-c.Execute.timeout = 30
+# Per-cell timeout while grading (seconds): the grader's default, defined once in GradeOptions.
+c.Execute.timeout = GradeOptions.cell_timeout
 c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True

@@ -8,11 +8,21 @@ could have earned).
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["CSV_COLUMNS", "STATUSES", "CellResult", "SubmissionResult", "load_results", "save_results"]
+__all__ = [
+    "CSV_COLUMNS",
+    "STATUSES",
+    "CellResult",
+    "SubmissionResult",
+    "failed_result",
+    "load_results",
+    "save_results",
+    "write_csv",
+]
 
 STATUSES = ("graded", "failed", "flagged")
 CSV_COLUMNS = ("student_id", "assignment", "score", "max_score", "status", "reason")
@@ -70,6 +80,22 @@ class SubmissionResult:
             self.status,
             self.reason,
         ]
+
+
+def failed_result(
+    student_id: str, assignment: str, max_score: float, reason: str, sandbox: str = ""
+) -> SubmissionResult:
+    """A submission that could not be graded: score 0, no cells, ``reason`` says why."""
+    return SubmissionResult(student_id, assignment, 0.0, max_score, "failed", reason, sandbox=sandbox)
+
+
+def write_csv(results: list[SubmissionResult], path: Path) -> None:
+    """``grades.csv``: one row per student x assignment, sorted, in :data:`CSV_COLUMNS` order."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for r in sorted(results, key=lambda r: (r.student_id, r.assignment)):
+            writer.writerow(r.csv_row())
 
 
 def save_results(results: list[SubmissionResult], path: Path) -> None:

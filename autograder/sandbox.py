@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -36,7 +35,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Any, Bool, Integer, List, Unicode
+
+from autograder.cleanroom import BOOT, PACKAGE_DIR, wire
+from autograder.cleanroom.procfs import descendants, namespace_pid, process_state
+from autograder.options import GIB, GradeOptions
 
 __all__ = [
     "GIB",
@@ -54,9 +57,6 @@ __all__ = [
     "process_state",
 ]
 
-GIB = 1024**3
-#: The program the zygotes and clean-room processes run (the only autograder file a sandbox can see).
-SERVER = Path(__file__).with_name("_student_server.py")
 
 #: Environment variables passed into the sandbox (everything else is cleared: no tokens, no DB URLs).
 _ENV_KEEP = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS")
@@ -74,8 +74,8 @@ class SandboxPolicy:
         isolate: use namespaces (bubblewrap); False runs with the rlimits only (``--no-sandbox``).
     """
 
-    memory: int = 2 * GIB
-    cpu_seconds: int = 600
+    memory: int = GradeOptions.memory
+    cpu_seconds: int = GradeOptions().kernel_cpu_seconds
     file_size: int = GIB
     isolate: bool = True
 
@@ -211,31 +211,6 @@ def command(
     return cmd + ["--"] + inner
 
 
-def process_state(pid: int) -> tuple[str, int] | None:
-    """``(state letter, parent pid)`` of a process, from ``/proc/PID/stat``; None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return fields[0], int(fields[1])
-
-
-def descendants(pid: int) -> list[int]:
-    """Process ids of every running descendant of ``pid`` (zombies, which have finished, excluded)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        state = process_state(int(entry)) if entry.isdigit() else None
-        if state is not None and state[0] not in "ZX":
-            children.setdefault(state[1], []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def kill_tree(pid: int) -> None:
     """SIGKILL ``pid`` and all its descendants (used for the whole-notebook timeout)."""
     _kill([pid, *descendants(pid)])
@@ -266,10 +241,14 @@ class Zygote:
     ):
         self.scratch = Path(scratch)
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        argv = [sys.executable, "-I", str(SERVER), "--zygote", str(theirs.fileno()), kind]
+        argv = [sys.executable, "-I", str(BOOT), "--zygote", str(theirs.fileno()), kind]
         # no CPU limit on the zygote, which lives for the whole run; each child sets its own
         cmd = command(
-            argv, writable=[self.scratch], readable=[SERVER], policy=replace(policy, cpu_seconds=0), env=env
+            argv,
+            writable=[self.scratch],
+            readable=[PACKAGE_DIR],
+            policy=replace(policy, cpu_seconds=0),
+            env=env,
         )
         with open(log, "ab") as fh:
             self.process = subprocess.Popen(
@@ -281,8 +260,12 @@ class Zygote:
             )
         theirs.close()
         self.ctrl.settimeout(timeout)
-        self.alive = self._reply() == b"ready"
+        self.alive = self._reply() == wire.ZYGOTE_READY
         self.ctrl.settimeout(30)
+
+    def __deepcopy__(self, memo) -> Zygote:
+        """The zygote itself: a handle on a running process (traitlets copies the config holding it)."""
+        return self
 
     def _reply(self) -> bytes:
         try:
@@ -290,11 +273,11 @@ class Zygote:
         except OSError:
             return b""
 
-    def _request(self, message: bytes, fds: list[int] = ()) -> bytes:
+    def _request(self, request: wire.ZygoteRequest, fds: list[int] = ()) -> bytes:
         if not self.alive:
             return b""
         try:
-            socket.send_fds(self.ctrl, [message], list(fds))
+            socket.send_fds(self.ctrl, [request.encode()], list(fds))
         except OSError:
             self.alive = False
             return b""
@@ -304,24 +287,25 @@ class Zygote:
 
     def spawn_student(self, theirs: socket.socket, cpu_seconds: int) -> bool:
         """Fork a clean-room student process serving ``theirs``; False when the zygote is gone."""
-        return self._request(f"student {int(cpu_seconds or 0)}".encode(), [theirs.fileno()]) == b"started"
+        request = wire.ZygoteRequest("student", cpu=int(cpu_seconds or 0))
+        return self._request(request, [theirs.fileno()]) == b"started"
 
     def spawn_kernel(self, argv: list[str], cwd: str, env: dict, cpu_seconds: int) -> ForkedProcess | None:
         """Fork an IPython kernel (``argv``: the ``python -m ipykernel_launcher -f ...`` command)."""
         args = argv[argv.index("ipykernel_launcher") + 1 :] if "ipykernel_launcher" in argv else []
-        spec = {"args": args, "cwd": cwd, "env": env, "cpu": int(cpu_seconds or 0)}
-        reply = self._request(b"kernel " + json.dumps(spec).encode())
+        request = wire.ZygoteRequest("kernel", cpu=int(cpu_seconds or 0), args=tuple(args), cwd=cwd, env=env)
+        reply = self._request(request)
         if not reply.startswith(b"started "):
             return None
         inner = int(reply.split()[1])
         for pid in descendants(self.process.pid):
-            if _namespace_pid(pid) == inner:
+            if namespace_pid(pid) == inner:
                 return ForkedProcess(pid)
         return None
 
     def reset(self) -> bool:
         """Kill every process in the sandbox but the zygote, clear files and IPC; False when it is gone."""
-        return self._request(b"reset") == b"clean"
+        return self._request(wire.ZygoteRequest("reset")) == wire.ZYGOTE_CLEAN
 
     def strays(self) -> int:
         """Processes in the sandbox besides bubblewrap's two and the zygote (a live kernel counts)."""
@@ -333,17 +317,6 @@ class Zygote:
         self.ctrl.close()
         kill_tree(self.process.pid)
         self.process.wait()
-
-
-def _namespace_pid(pid: int) -> int | None:
-    """``pid``'s id inside its innermost pid namespace (the last NSpid field of /proc/PID/status)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("NSpid:"):
-                return int(line.split()[-1])
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 class ForkedProcess:
@@ -388,18 +361,21 @@ class ForkedProcess:
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs under :func:`command` and listens on Unix sockets.
 
-    Configure it through traitlets (``c.SandboxedKernelManager.scratch = ...``); the engine sets
+    Configure it through traitlets (``c.SandboxedKernelManager.scratch = ...``, and ``zygote``: the worker's
+    kernel :class:`Zygote`, or None to start every kernel fresh); the engine sets
     ``c.Execute.kernel_manager_class`` to this class. Interrupts are sent as messages (a signal to
-    bubblewrap would not reach the kernel). Before the kernel is stopped, the number of processes the
-    kernel left running inside the sandbox is recorded in :data:`STRAY_PROCESSES` (keyed by scratch).
+    bubblewrap would not reach the kernel). When the kernel is shut down, :attr:`strays` becomes the number
+    of processes it left running in its sandbox (without namespaces: in its process tree, which are then
+    killed).
     """
 
     scratch = Unicode(help="writable scratch directory (kernel sockets, HOME, TMPDIR)").tag(config=True)
     notebook_dir = Unicode(help="directory holding the notebook copy (kernel cwd, writable)").tag(config=True)
-    memory = Integer(2 * GIB).tag(config=True)
-    cpu_seconds = Integer(600).tag(config=True)
+    memory = Integer(SandboxPolicy.memory).tag(config=True)
+    cpu_seconds = Integer(SandboxPolicy.cpu_seconds).tag(config=True)
     isolate = Bool(True).tag(config=True)
     extra_env = List(Unicode(), help="KEY=VALUE pairs set inside the sandbox").tag(config=True)
+    zygote = Any(None, allow_none=True, help="the Zygote to fork kernels from (None: fresh)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -407,6 +383,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(run / "k")
         self.connection_file = str(run / "kernel.json")
+        #: Processes the kernel left running, counted at shutdown (None until then).
+        self.strays: int | None = None
 
     @property
     def kernel_spec(self):  # noqa: D102 - same as the base class, with message-based interrupts
@@ -437,8 +415,19 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _extra_env(self) -> dict[str, str]:
         return dict(item.split("=", 1) for item in self.extra_env)
 
+    def _process(self):
+        return getattr(self.provisioner, "process", None)
+
+    def kill_tree(self) -> bool:
+        """SIGKILL the kernel and everything it started; False when no kernel process is known."""
+        process = self._process()
+        if process is None:
+            return False
+        kill_tree(process.pid)
+        return True
+
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        zygote = KERNEL_ZYGOTE
+        zygote = self.zygote
         if zygote is not None and all(Path(d).is_relative_to(zygote.scratch) for d in self._dirs()):
             env = _env({"HOME": self.scratch, "TMPDIR": self.scratch, **self._extra_env()})
             process = zygote.spawn_kernel(self._inner_argv, self._cwd(), env, self.cpu_seconds)
@@ -456,30 +445,21 @@ class SandboxedKernelManager(AsyncKernelManager):
             kw["stderr"].close()
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False):  # noqa: D102
-        self._record_strays()
+        self.strays = self._count_strays()
         return await super()._async_shutdown_kernel(now=now, restart=restart)
 
-    def _record_strays(self) -> None:
-        process = getattr(self.provisioner, "process", None)
+    def _count_strays(self) -> int:
+        process = self._process()
         if process is None or process.poll() is not None:
-            return
-        if isinstance(process, ForkedProcess) and KERNEL_ZYGOTE is not None:
+            return 0
+        if isinstance(process, ForkedProcess):
             # bwrap -> its pid 1 -> the zygote -> the kernel; anything else was left behind.
-            STRAY_PROCESSES[self.scratch] = max(0, KERNEL_ZYGOTE.strays() - 1)
-            return
+            return max(0, self.zygote.strays() - 1)
         if isolates(self._policy()):
             # bwrap -> its pid 1 -> the kernel; anything else is a process the kernel left behind.
-            STRAY_PROCESSES[self.scratch] = max(0, len(descendants(process.pid)) - 2)
-            return
+            return max(0, len(descendants(process.pid)) - 2)
         # Without namespaces the kernel is a child subreaper (see command()): whatever it started, even
         # a double-forked daemon, is its descendant. Count them, then end them (bubblewrap would have).
         strays = descendants(process.pid)
-        STRAY_PROCESSES[self.scratch] = len(strays)
         _kill(strays)
-
-
-#: scratch dir -> processes left running in the kernel's sandbox when it was shut down.
-STRAY_PROCESSES: dict[str, int] = {}
-
-#: The worker's kernel zygote (set by the grading engine); None: every kernel is a fresh process.
-KERNEL_ZYGOTE: Zygote | None = None
+        return len(strays)

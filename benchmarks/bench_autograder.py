@@ -126,7 +126,7 @@ def _role(pid: int, main: int) -> str:
         return "kernel" if kernel else "clean-room process"
     if "ipykernel" in cmd:
         return "kernel"
-    if "_student_server" in cmd:
+    if "cleanroom/__main__.py" in cmd:
         return "clean-room process"
     if "spawn_main" in cmd:
         return "worker" if ppid == main else "harness"

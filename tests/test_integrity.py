@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from autograder import authoring, integrity, sandbox
+from autograder.cleanroom import BOOT, PACKAGE_DIR, client, harness, wire
 
 
 def _release():
@@ -68,7 +69,7 @@ def test_student_cells_skip_tests_and_untouched_instructor_cells():
     release = _release()
     mine = copy.deepcopy(release)
     mine.cells.append(nbformat.v4.new_code_cell("import numpy; numpy.sum = len"))
-    chosen = [src for _, src in integrity.student_cells(mine, release)]
+    chosen = [src for _, src in harness.student_cells(mine, release)]
     assert chosen == ["import numpy as np", mine.cells[1].source, "import numpy; numpy.sum = len"]
 
 
@@ -80,26 +81,25 @@ class _Evil:
 def test_data_only_unpickler_refuses_code():
     """Does the harness refuse a pickle from the student process that would run code?"""
     with pytest.raises(pickle.UnpicklingError, match="builtins.print"):
-        integrity._DataOnly(io.BytesIO(pickle.dumps(_Evil()))).load()
+        client.DataOnly(io.BytesIO(pickle.dumps(_Evil()))).load()
 
 
 def test_data_only_unpickler_accepts_data():
     """Are arrays, numbers, strings and containers passed through unchanged?"""
     value = {"a": np.arange(3.0), "b": [1, 2.5, "x", (None, True)], "c": np.float64(2.0)}
-    back = integrity._DataOnly(io.BytesIO(pickle.dumps(value, protocol=4))).load()
+    back = client.DataOnly(io.BytesIO(pickle.dumps(value, protocol=4))).load()
     assert np.array_equal(back["a"], value["a"]) and back["b"] == value["b"] and back["c"] == 2.0
 
 
 @pytest.fixture
-def zygote(tmp_path_factory, monkeypatch):
-    """A running clean-room zygote, installed as the one StudentProcess forks from."""
+def zygote(tmp_path_factory):
+    """A running clean-room zygote, for StudentProcess to fork from."""
     if not sandbox.bwrap_available()[0]:
         pytest.skip("the zygote needs bubblewrap")
     home = tmp_path_factory.mktemp("zygote")
     policy, log = sandbox.SandboxPolicy(memory=2 * 1024**3), home.parent / f"{home.name}.log"
-    z = sandbox.Zygote(home, policy, log, kind="student", env=integrity.clean_room_env(home))
+    z = sandbox.Zygote(home, policy, log, kind="student", env=client.clean_room_env(home))
     assert z.alive, (home.parent / f"{home.name}.log").read_text()
-    monkeypatch.setattr(integrity, "ZYGOTE", z)
     yield z
     z.close()
 
@@ -119,39 +119,36 @@ def student(request, tmp_path):
         (8, "def fwd(x, act):\n    return act.fn(x), (x, act, np.negative)"),
         (9, "def bwd(dout, cache):\n    x, act, neg = cache\n    return neg(dout * act.grad(x))"),
     ]
-    if request.param == "forked from the zygote":
-        request.getfixturevalue("zygote")
+    zygote = request.getfixturevalue("zygote") if request.param == "forked from the zygote" else None
     policy = sandbox.SandboxPolicy(memory=1024**3, cpu_seconds=60)
-    proc = integrity.StudentProcess(
-        {"modules": ["numpy", "numpy.testing"], "cells": cells}, tmp_path, policy, 30
-    )
+    proc = client.StudentProcess(wire.Job(["numpy", "numpy.testing"], cells), tmp_path, policy, 30, zygote)
     yield proc
     proc.stop()
 
 
 def test_student_process_round_trip(student):
     """Do calls cross the boundary with values, in-place changes, rng state, callbacks and errors?"""
-    _, names, tamper, errors = student.start()
-    assert {"double", "scale_", "grad", "boom"} <= set(names) and errors == []
-    assert "replaced numpy.testing.assert_allclose" in tamper
-    assert np.array_equal(integrity.Proxy(student, "double")(np.arange(3)), [0, 2, 4])
+    ready = student.start()
+    assert {"double", "scale_", "grad", "boom"} <= set(ready.names)
+    assert "replaced numpy.testing.assert_allclose" in ready.tamper
+    assert np.array_equal(client.Proxy(student, "double")(np.arange(3)), [0, 2, 4])
     x, rng, twin = np.ones(2), np.random.default_rng(5), np.random.default_rng(5)
-    drawn = integrity.Proxy(student, "scale_")(x, rng)
+    drawn = client.Proxy(student, "scale_")(x, rng)
     assert np.array_equal(x, [3.0, 3.0]) and drawn == twin.normal() and rng.normal() == twin.normal()
-    assert integrity.Proxy(student, "grad")(lambda v: v + 1, 4) == 10
+    assert client.Proxy(student, "grad")(lambda v: v + 1, 4) == 10
     with pytest.raises(ValueError, match="bad x=7"):
-        integrity.Proxy(student, "boom")(7)
-    out, cache = integrity.Proxy(student, "forward")(np.ones((2, 3)), np.eye(3))
+        client.Proxy(student, "boom")(7)
+    out, cache = client.Proxy(student, "forward")(np.ones((2, 3)), np.eye(3))
     assert np.array_equal(out, np.ones((2, 3))) and np.array_equal(cache[1], np.eye(3))
     rng, twin = np.random.default_rng(9), np.random.default_rng(9)
-    got = integrity.Proxy(student, "pass_on")(lambda shape, *, rng: 1.0 if rng is mine else -1.0, mine := rng)
+    got = client.Proxy(student, "pass_on")(lambda shape, *, rng: 1.0 if rng is mine else -1.0, mine := rng)
     assert got == 1.0 + twin.normal() and rng.normal() == twin.normal()  # same object, same stream
     from gradlib import activations
 
     x = np.array([-1.0, 2.0])
-    out, cache = integrity.Proxy(student, "fwd")(x, activations.get("relu"))
+    out, cache = client.Proxy(student, "fwd")(x, activations.get("relu"))
     assert np.array_equal(out, [0.0, 2.0])
-    assert np.array_equal(integrity.Proxy(student, "bwd")(np.ones(2), cache), [0.0, -1.0])
+    assert np.array_equal(client.Proxy(student, "bwd")(np.ones(2), cache), [0.0, -1.0])
     # the harness's numpy is untouched by the student's patch
     with pytest.raises(AssertionError):
         np.testing.assert_allclose(1.0, 2.0)
@@ -161,44 +158,71 @@ def test_setup_with_a_magic_line_is_python():
     """Does a setup cell with a %magic line (skipped under grading) run in the harness?"""
     source = "x = 1\nif x == 2:\n    %matplotlib inline"
     namespace: dict = {}
-    exec(compile(integrity._python(source), "<setup>", "exec"), namespace)
+    exec(compile(harness.python_source(source), "<setup>", "exec"), namespace)
     assert namespace["x"] == 1
 
 
 def test_student_process_crash_is_a_failure_not_a_hang(tmp_path):
     """Does a student function that kills its process fail that call with a clear message?"""
     cells = [(0, "import os"), (1, "def die():\n    os._exit(3)")]
-    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+    proc = client.StudentProcess(wire.Job([], cells), tmp_path, sandbox.SandboxPolicy(), 30)
     try:
         proc.start()
-        with pytest.raises(integrity.StudentGone, match="ended the clean-room process"):
-            integrity.Proxy(proc, "die")()
+        with pytest.raises(client.StudentGone, match="ended the clean-room process"):
+            client.Proxy(proc, "die")()
     finally:
         proc.stop()
 
 
-def test_server_file_imports_nothing_from_autograder():
-    """Is the student server self-contained (the only autograder file the sandbox can see)?"""
-    text = integrity.SERVER.read_text()
-    assert "from autograder" not in text and "import autograder" not in text
-    assert (
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import ast,sys; ast.parse(open(sys.argv[1]).read())",
-                str(integrity.SERVER),
-            ]
-        ).returncode
-        == 0
-    )
+#: The clean-room modules that run inside the sandbox, where no other part of autograder is mounted.
+SANDBOXED = ("__init__", "__main__", "wire", "procfs", "tamper", "server", "zygote")
 
 
-def _probe(tmp_path, cells, name):
-    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+@pytest.mark.parametrize("name", SANDBOXED)
+def test_sandboxed_modules_import_nothing_from_autograder(name):
+    """Does each module the sandbox runs import only the standard library, numpy and its siblings?"""
+    import ast
+
+    tree = ast.parse((PACKAGE_DIR / f"{name}.py").read_text())
+    absolute = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    absolute |= {
+        n.module.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    }
+    allowed = set(sys.stdlib_module_names) | {"numpy", "IPython", "ipykernel", "cleanroom"}
+    assert absolute <= allowed, absolute - allowed
+
+
+def test_messages_round_trip_by_name():
+    """Does every named message survive the wire with its fields, and is a stray tuple refused?"""
+    import socket
+
+    a, b = socket.socketpair()
+    sent = [
+        wire.Job(["numpy"], [(0, "x = 1")]),
+        wire.Ready({"f": ("callable", None)}, ["installed an input transformer"]),
+        wire.Call("f", [np.arange(3)], {"k": 1}, {"all": "warn"}),
+        wire.Callback(7, [1], {}),
+        wire.Return(2.5, ([None], {})),
+        wire.Raise("ValueError", "bad", None),
+        wire.Stop(),
+    ]
+    for message in sent:
+        wire.send(a, message)
+        got = wire.recv(b, loads=lambda data: client.DataOnly(io.BytesIO(data)).load())
+        assert type(got) is type(message) and repr(got) == repr(message)
+    data = pickle.dumps(("nonsense", 1), protocol=4)
+    a.sendall(len(data).to_bytes(8, "big") + data)
+    with pytest.raises(wire.ProtocolError, match="nonsense"):
+        wire.recv(b)
+
+
+def _probe(tmp_path, cells, name, zygote):
+    proc = client.StudentProcess(wire.Job([], cells), tmp_path, sandbox.SandboxPolicy(), 30, zygote)
     try:
         report = proc.start()
-        return report, integrity.Proxy(proc, name)()
+        return report, client.Proxy(proc, name)()
     finally:
         proc.stop()
 
@@ -234,24 +258,24 @@ def peek():
 def test_zygote_leaves_nothing_of_one_student_to_the_next(zygote, tmp_path):
     """After one student's process, are its background processes, files and IPC segments gone?"""
     cells = [(0, "import os, subprocess"), (1, LEAVE_TRACES), (2, LOOK_AROUND)]
-    (_, _, tamper, errors), (files, _, segments) = _probe(tmp_path, cells, "seen")
-    assert errors == [] and "started 1 background process(es)" in tamper
+    ready, (files, _, segments) = _probe(tmp_path, cells, "seen", zygote)
+    assert "started 1 background process(es)" in ready.tamper
     assert files.count("answers.txt") == 2 and segments == 1
     next_student = [(0, "import os"), (1, LOOK_AROUND)]
-    (_, _, tamper, _), (files, others, segments) = _probe(tmp_path, next_student, "seen")
-    assert "answers.txt" not in files and others == [] and segments == 0 and tamper == []
+    ready, (files, others, segments) = _probe(tmp_path, next_student, "seen", zygote)
+    assert "answers.txt" not in files and others == [] and segments == 0 and ready.tamper == []
 
 
 def test_zygote_memory_is_out_of_a_student_process_reach(zygote, tmp_path):
     """Can a student process read its parent zygote's memory (ptrace rights)? It must not."""
-    _, outcome = _probe(tmp_path, [(0, "import os"), (1, PEEK)], "peek")
+    _, outcome = _probe(tmp_path, [(0, "import os"), (1, PEEK)], "peek", zygote)
     assert outcome == "PermissionError"
 
 
 def test_zygote_refuses_to_run_outside_a_pid_namespace():
     """Started without bubblewrap, does the zygote exit instead of killing the host's processes?"""
     done = subprocess.run(
-        [sys.executable, str(integrity.SERVER), "--zygote", "0"], capture_output=True, text=True, timeout=60
+        [sys.executable, str(BOOT), "--zygote", "0"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode != 0 and "own pid namespace" in done.stderr
 
@@ -262,13 +286,13 @@ def test_a_student_process_that_kills_the_zygote_only_costs_a_fresh_start(zygote
         (0, "import os, signal, time"),
         (1, "def strike():\n    os.kill(os.getppid(), signal.SIGKILL)\n    time.sleep(10)"),
     ]
-    proc = integrity.StudentProcess({"modules": [], "cells": cells}, tmp_path, sandbox.SandboxPolicy(), 30)
+    proc = client.StudentProcess(wire.Job([], cells), tmp_path, sandbox.SandboxPolicy(), 30, zygote)
     try:
         proc.start()
-        with pytest.raises(integrity.StudentGone):
-            integrity.Proxy(proc, "strike")()
+        with pytest.raises(client.StudentGone):
+            client.Proxy(proc, "strike")()
     finally:
         proc.stop()
     assert not zygote.alive
-    _, files = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen")
+    _, files = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen", zygote)
     assert isinstance(files, tuple)

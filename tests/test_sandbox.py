@@ -186,11 +186,12 @@ def test_kernel_forked_from_the_zygote(tmp_path, monkeypatch):
     zygote = sandbox.Zygote(root, sandbox.SandboxPolicy(), tmp_path / "zygote.log", kind="kernel", env=env)
     try:
         assert zygote.alive, (tmp_path / "zygote.log").read_text()
-        monkeypatch.setattr(sandbox, "KERNEL_ZYGOTE", zygote)
         monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
         scratch = Path(tempfile.mkdtemp(dir=root))
         (scratch / "nb").mkdir()
-        km = sandbox.SandboxedKernelManager(scratch=str(scratch), notebook_dir=str(scratch / "nb"))
+        km = sandbox.SandboxedKernelManager(
+            scratch=str(scratch), notebook_dir=str(scratch / "nb"), zygote=zygote
+        )
         source = f"NBDIR = {str(scratch / 'nb')!r}\n" + KERNEL_PROBE
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         NotebookClient(nb, km=km, timeout=60).execute()
