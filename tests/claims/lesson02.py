@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from claims import Claim
+from claims import REPO, Claim
 from gradlib import activations as act
 from gradlib import diagnostics, init, layers, losses
 from gradlib.prelu import prelu_backward, prelu_forward
@@ -204,5 +204,28 @@ CLAIMS = [
         "SELU settles at $\\text{std} \\approx 1$ and stays there, while ReLU's activations shrink by "
         "$\\sqrt{2}$ per layer and tanh's slowly decay",
         _selu_settles_relu_shrinks,
+    ),
+]
+
+
+def _weight_movement():
+    import json
+
+    nb = json.loads((REPO / "solutions" / L / f"{L}.ipynb").read_text())
+    source = next("".join(c["source"]) for c in nb["cells"] if c["id"] == "cell-040b")
+    ns = {"np": np, "init": init, "layers": layers, "losses": losses}
+    exec(source[: source.index("\n\nmoved, size")], ns)  # the lesson's own weight_movement
+    moved, size = ns["weight_movement"](100)
+    assert moved[0] < 1e-6 and abs(size[0] - 1) < 1e-6, f"first layer: moved {moved[0]:.2e}, size {size[0]}"
+    assert moved[9] > 0.5, f"last hidden layer moved by {moved[9]:.2f} of its norm"
+
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-040c",
+        "After 100 steps they have moved by less than a millionth of their norm, and their norm is what it "
+        "was at initialization to six digits, while the last hidden layer moved by most of its own norm.",
+        _weight_movement,
     ),
 ]
