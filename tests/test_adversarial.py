@@ -357,6 +357,20 @@ def test_fork_bomb_is_capped(attacked):
     assert _status(attacked, "alice")[:2] == ("graded", MAX_SCORE)
 
 
+@needs_bwrap
+@pytest.mark.xfail(
+    strict=True, reason="issue 11: /dev/shm is bwrap's half-of-RAM tmpfs, outside the memory limit"
+)
+def test_shm_cannot_get_around_the_memory_limit(attacked):
+    """Can a notebook keep more than its memory limit in /dev/shm, rather than failing or stopping short?"""
+    status, _, reason = _status(attacked, "c-shm-hog")
+    if status != "failed":
+        wrote = [
+            line for line in _outputs(attacked[1], "c-shm-hog").splitlines() if line.startswith("SHM wrote")
+        ]
+        assert wrote and int(wrote[0].split()[2]) < MEMORY, wrote
+
+
 # ---------------------------------------------------------------------------------- 4. reset
 
 
