@@ -321,11 +321,6 @@ def _peak_message(label: str, distribution: str, peak: float) -> str:
             f"{cut:.3f}). Redraw until none is left; one redraw is not enough"
         )
     return (
-        f"{label}: the values are shaped like a normal truncated at 2 std, but the largest |w| is "
-        f"{peak:.3f} std, beyond the cut at 2 / 0.8796 = {cut:.3f} std: some values outside [-2s, 2s] "
-        "were kept. Redraw until none is left (one redraw is not enough)"
-    )
-    return (
         f"{label}: the values are shaped like a uniform, but the largest |w| is {peak:.3f} std, not "
         f"sqrt(3) = {math.sqrt(3):.3f}: the interval is off (not centred at 0, or the wrong limit)"
     )
