@@ -66,7 +66,7 @@ def reset(home):
         alive = []
         for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
             state = procfs.process_state(pid) if pid not in (1, me) else None
-            if state is not None and state[0] != "Z":
+            if state is not None and _running(state[0], pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, 9)
                     alive.append(pid)
@@ -77,7 +77,7 @@ def reset(home):
                 break
         if not alive:
             break
-    for folder in (home, "/dev/shm"):  # /dev/shm is the sandbox's own tmpfs, shared by its processes
+    for folder in (home, "/dev/shm", "/dev/mqueue"):  # the sandbox's tmpfs and POSIX message queues
         _empty(folder)
     _remove_ipc_objects()
 
@@ -120,6 +120,19 @@ def _remove_ipc_objects():
                 remove(ident, ipc_rmid, None)
 
 
+def _running(state: str, pid: int) -> bool:
+    """Whether a process still runs code: not a zombie, or a zombie leader whose other threads run on.
+
+    A leader whose main thread called SYS_exit shows as a zombie; SIGKILL to it ends every thread.
+    """
+    if state != "Z":
+        return True
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
+
+
 def _fork(ctrl, request: wire.ZygoteRequest, fds):
     """Fork the child a request asks for; return its pid (in the parent)."""
     import resource
@@ -129,6 +142,7 @@ def _fork(ctrl, request: wire.ZygoteRequest, fds):
     if pid:
         return pid
     ctrl.close()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # the zygote's stderr is the worker's log: not the child's
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if request.cpu:
         resource.setrlimit(resource.RLIMIT_CPU, (request.cpu, request.cpu))
