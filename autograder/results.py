@@ -90,12 +90,18 @@ def failed_result(
 
 
 def write_csv(results: list[SubmissionResult], path: Path) -> None:
-    """``grades.csv``: one row per student x assignment, sorted, in :data:`CSV_COLUMNS` order."""
+    """``grades.csv``: one row per student x assignment, sorted, in :data:`CSV_COLUMNS` order.
+
+    No cell starts a spreadsheet formula (OWASP CSV injection): ``=1+2`` is written ``'=1+2``, which
+    :func:`autograder.export.read_grades` reads back as ``=1+2``.
+    """
+    from autograder.export import neutralise
+
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for r in sorted(results, key=lambda r: (r.student_id, r.assignment)):
-            writer.writerow(r.csv_row())
+            writer.writerow([neutralise(cell) for cell in r.csv_row()])
 
 
 def save_results(results: list[SubmissionResult], path: Path) -> None:
