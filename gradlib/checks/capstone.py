@@ -16,7 +16,8 @@ return is plain data (arrays, lists of ``LayerStats``, dicts), never a torch mod
 **Where the threshold comes from.** Seeds 0-16 (17 seeds), at depth x width 10 x 64 and 12 x 48, 150 steps
 of :func:`gradlib.torch_train.train_classifier` on :func:`gradlib.torch_mlp.build_mlp` networks: the
 broken networks stayed at or below 0.11 (sigmoid with N(0, 0.01^2): 0.08-0.11; ReLU + He at lr 0.5:
-diverges, 0-0.10), sigmoid + Xavier without BN at or below 0.11, and ReLU + He at lr 0.5 with clipping at 1 between 0.08 and 0.72 (median 0.31 and 0.21),
+diverges, 0-0.10), sigmoid + Xavier without BN at or below 0.11, and ReLU + He at lr 0.5 with clipping
+at 1 between 0.08 and 0.72 (median 0.31 and 0.21),
 while ReLU + He + BatchNorm (lr 0.1 or 0.5), sigmoid + Xavier + BatchNorm (lr 0.1) and tanh + Xavier
 (lr 0.05) reached at least 0.90 on every seed and size. 0.75 separates all 34 runs of each kind, with a
 margin of 0.03 above the luckiest clipping-only run and 0.15 below the worst fix; the graded seeds are
