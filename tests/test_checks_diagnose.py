@@ -210,7 +210,7 @@ def _he_only(failing):
 
 def test_he_alone_is_told_the_steps_are_too_large():
     """Is ReLU + He without a stabilizer told that its update:data ratio grew (lr too large for it)?"""
-    with pytest.raises(CheckFailure, match="update:data ratio rose to"):
+    with pytest.raises(CheckFailure, match="Update:data rose to"):
         chk.check_fix_config(_he_only, "deep sigmoid, Xavier init", seed=0)
 
 

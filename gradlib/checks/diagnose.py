@@ -432,14 +432,14 @@ def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0, **pro
         raise CheckFailure(f"the configuration cannot be trained: {exc}") from None
     loss = final_loss(history)
     if not loss < LOSS_THRESHOLD:
-        what = "diverged (inf/nan loss)" if math.isinf(loss) else f"reached a final loss of {loss:.3f}"
+        what = "diverged (inf/nan loss)" if math.isinf(loss) else f"ended at loss {loss:.3f}"
         changed = {k: v for k, v in full.items() if problem.get(k) != v}
         hint = _fix_hint(history, changed, full["lr"])  # the advice first: it matters most
         hint += " You changed nothing." if not changed else f" You changed {changed}."
-        shape = ", ".join(f"{k}={problem[k]}" for k in FIXED_KEYS)
+        shape = ", ".join(f"{k} {problem[k]}" for k in FIXED_KEYS)
         raise CheckFailure(
-            f"your fix {what} on {failing!r} ({shape}, seed {seed}); it must get below {LOSS_THRESHOLD} "
-            f"in {STEPS} steps.{hint}"
+            f"your fix {what} on {failing!r} ({shape}, seed {seed}), not below {LOSS_THRESHOLD} after "
+            f"{STEPS} steps.{hint}"
         )
     return loss
 
@@ -454,13 +454,13 @@ def _fix_hint(history: Any, changed: dict, lr: float) -> str:
         first_last = float(history.grad_norms[0, 0] / history.grad_norms[0, -1])
     if history.diverged_at is not None or peak > 1e-2:
         return (
-            f" Its update:data ratio rose to {peak:.1e} (healthy ≈ 1e-3): at lr {lr} the steps are too "
-            "large; add BatchNorm, residual connections or clipping."
+            f" Update:data rose to {peak:.1e} (healthy ≈ 1e-3): steps too large at lr {lr}; add "
+            "BatchNorm, residual connections or clipping."
         )
     if first_last < 1e-2:
         return (
             f" At step 0 layer 1 gets {first_last:.1e} of the output layer's gradient: still vanishing; "
-            "change the activation and initializer together."
+            "change activation and initializer."
         )
     return ""
 
