@@ -1,16 +1,34 @@
-"""Build nbgrader notebooks from Python: one constructor per kind of cell.
+"""Build nbgrader notebooks from Python: one constructor per kind of cell; fill a release in as a student.
 
 Lessons are edited as notebooks in JupyterLab (with nbgrader's "Create Assignment" toolbar); these
 constructors are for writing or rewriting a notebook from a script, and for the tests' small fixture
-courses. The metadata is nbgrader's schema version 3.
+courses. The metadata is nbgrader's schema version 3. :func:`solution_answers` and :func:`fill_answers`
+make the simulated submissions of ``autograder demo`` and ``autograder selfcheck``.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-__all__ = ["answer", "code", "locked_markdown", "manual_answer", "markdown", "notebook", "test"]
+__all__ = [
+    "SOLUTION_MARKER",
+    "answer",
+    "code",
+    "fill_answers",
+    "locked_markdown",
+    "manual_answer",
+    "markdown",
+    "notebook",
+    "solution_answers",
+    "test",
+]
+
+#: The lines nbgrader removes from an answer cell when it makes the release.
+SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
 
 _SCHEMA = 3
 
@@ -80,3 +98,37 @@ def notebook(cells: list) -> nbformat.NotebookNode:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cell.id = grade_id or f"cell-{i:03d}"
     return nb
+
+
+def _answer_id(cell) -> str | None:
+    """The grade_id of an answer (solution) code cell, else None."""
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return meta.get("grade_id") if cell["cell_type"] == "code" and meta.get("solution") else None
+
+
+def _source(cell) -> str:
+    source = cell["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+def solution_answers(solution) -> dict[str, str]:
+    """Answer grade_id -> the solution's code without the solution markers (a notebook or its JSON dict)."""
+    return {
+        gid: SOLUTION_MARKER.sub("", _source(cell))
+        for cell in solution["cells"]
+        if (gid := _answer_id(cell)) is not None
+    }
+
+
+def fill_answers(release, answers: dict[str, str], *, blank=frozenset()):
+    """A copy of ``release`` whose answer cells hold ``answers[grade_id]``, as a student would fill it in.
+
+    Answer cells not in ``answers``, or named in ``blank``, keep the release's stub. Works on a notebook
+    or its JSON dict alike.
+    """
+    filled = copy.deepcopy(release)
+    for cell in filled["cells"]:
+        gid = _answer_id(cell)
+        if gid in answers and gid not in blank:
+            cell["source"] = answers[gid]
+    return filled

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build
+from autograder import authoring, build
 
 __all__ = [
     "EXPECTATIONS",
@@ -47,7 +47,6 @@ EXPECTATIONS = {
     "failed": "failed, with a reason",
 }
 
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
 _DEMO_STAMP = ".autograder-demo"
 
 
@@ -78,15 +77,6 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _solution_answers(solution: Path) -> dict[str, str]:
-    nb = nbformat.read(solution, as_version=4)
-    return {
-        _meta(c)["grade_id"]: _MARKER.sub("", c.source)
-        for c in nb.cells
-        if c.cell_type == "code" and _meta(c).get("solution")
-    }
-
-
 def load_kits(release_root: Path, root: Path = build.REPO) -> list[Kit]:
     """One :class:`Kit` per assignment, from a fresh release and ``root``'s solutions and catalog."""
     from autograder import selfcheck
@@ -99,7 +89,8 @@ def load_kits(release_root: Path, root: Path = build.REPO) -> list[Kit]:
         }
         answers: dict[str, str] = {}
         for nb in build.notebooks(name, root):
-            answers.update(_solution_answers(Path(root) / "solutions" / name / f"{nb}.ipynb"))
+            solution = nbformat.read(Path(root) / "solutions" / name / f"{nb}.ipynb", as_version=4)
+            answers.update(authoring.solution_answers(solution))
         kit = Kit(name, release, answers)
         try:
             entries = selfcheck.load_catalog(name, root, Path(root) / "autograder" / "catalog")
@@ -130,15 +121,10 @@ def filled(kit: Kit, replace: dict[str, str] | None = None, *, blank: set[str] =
 
     Answer cells named in ``blank`` keep the release's stub.
     """
-    out = {}
-    for name, release in kit.release.items():
-        nb = copy.deepcopy(release)
-        for cell in nb.cells:
-            gid = _meta(cell).get("grade_id")
-            if cell.cell_type == "code" and _meta(cell).get("solution") and gid not in blank:
-                cell.source = (replace or {}).get(gid, kit.answers.get(gid, cell.source))
-        out[name] = nb
-    return out
+    answers = {**kit.answers, **(replace or {})}
+    return {
+        name: authoring.fill_answers(release, answers, blank=blank) for name, release in kit.release.items()
+    }
 
 
 def _write(nbs: dict) -> dict[str, bytes]:
@@ -454,7 +440,7 @@ def _grade(submissions: Path, out: Path, plan: dict[str, list[str]], options, co
     from dataclasses import replace
 
     from autograder import engine, report
-    from autograder.results import save_results
+    from autograder.results import save_results, write_csv
 
     names = sorted({a for picks in plan.values() for a in picks})
     total = sum(len(p) for p in plan.values())
@@ -473,7 +459,7 @@ def _grade(submissions: Path, out: Path, plan: dict[str, list[str]], options, co
         results = engine.grade(submissions, out, options, progress=step)
     results = [r for r in results if r.assignment in plan.get(r.student_id, names)]
     results.sort(key=lambda r: (r.student_id, r.assignment))
-    engine.write_csv(results, out / "grades.csv")
+    write_csv(results, out / "grades.csv")
     save_results(results, out / "results.json")
     return results
 

@@ -1,16 +1,20 @@
 """Grade a batch of submissions with nbgrader, each in a sandbox, in parallel worker processes.
 
-The parent process (:func:`grade`) prepares the course once (nbgrader ``generate_assignment`` into a
-template gradebook), finds the submissions, hands one job per student x assignment to an
-:class:`~autograder.executor.Executor`, and is the only writer of the real gradebook: workers grade into
-private scratch copies of the template gradebook and return a :class:`~autograder.results.SubmissionResult`.
+Owns the grading run: :class:`GradeOptions` (from :mod:`autograder.options`), preparing the course, the
+worker context (:class:`Worker`), grading one :class:`Job`, and recording results. The path of one
+submission, hop by hop, is drawn in ``autograder/README.md``.
 
-A worker (:func:`grade_job`) runs nbgrader's own autograde preprocessors on a copy of each notebook
-(sanitize: ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells with missing cells added back,
-CheckCellMetadata; then Execute with the kernel in a bubblewrap sandbox, LimitOutput, SaveAutoGrades),
-then the clean-room re-check of :mod:`autograder.integrity` decides the points and flags tampering.
-Each worker forks its kernels and clean-room processes from two preloaded :class:`~autograder.sandbox.Zygote`
-fork servers, reset after every notebook.
+The parent process (:func:`grade`) prepares the course once (nbgrader ``generate_assignment`` into a
+template gradebook), finds the submissions, and hands one :class:`Job` per student x assignment, carrying
+the submitted bytes, to an :class:`~autograder.executor.Executor`. It alone writes ``OUT`` and the real
+gradebook, from the :class:`GradedJob` values the workers return.
+
+A worker process holds one :class:`Worker`, made by :func:`init_worker`: the course, the options, a
+private copy of the template gradebook, and two preloaded :class:`~autograder.sandbox.Zygote` fork servers
+(kernels, clean-room processes) reset after every notebook. :func:`grade_job` parses each notebook once,
+runs nbgrader's own autograde preprocessors (``Autograde.sanitize_preprocessors`` and
+``autograde_preprocessors``) with the kernel in a sandbox, and meanwhile the clean room
+(:mod:`autograder.cleanroom`), whose verdict decides the points (:func:`autograder.integrity.apply_verdict`).
 """
 
 from __future__ import annotations
@@ -395,16 +399,17 @@ def _fresh_submission(worker: Worker, job: Job) -> None:
         _replace_submission(gb, job.assignment, job.student_id)
 
 
-def _sanitize(nb, resources, cfg):
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
+def _nbgrader_preprocessors(kind: str) -> list:
+    """The preprocessor list of nbgrader's ``Autograde`` converter: ``sanitize`` or ``autograde``."""
+    from nbgrader.converters import Autograde
 
-    for cls in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+    return list(Autograde.class_traits()[f"{kind}_preprocessors"].default())
+
+
+def _sanitize(nb, resources, cfg):
+    from nbgrader.preprocessors import DeduplicateIds
+
+    for cls in _nbgrader_preprocessors("sanitize"):
         nb, resources = cls(config=cfg)(nb, resources)
         if cls is DeduplicateIds:
             # DeduplicateIds leaves ``nbgrader: {}`` on a duplicate, which OverwriteCells' add_missing_cells
@@ -420,8 +425,7 @@ def _execute(nb, resources, cfg, options: GradeOptions):
 
     Returns the notebook, the resources, and the number of processes the kernel left running.
     """
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+    from nbgrader.preprocessors import AssignLatePenalties, Execute
     from nbgrader.utils import setenv
 
     executor = _grading_execute_class(options.max_output)(config=cfg)
@@ -445,8 +449,12 @@ def _execute(nb, resources, cfg, options: GradeOptions):
         raise
     finally:
         timer.cancel()
-    for cls in (IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, CheckCellMetadata):
-        nb, resources = cls(config=cfg)(nb, resources)
+    # nbgrader's list after Execute (which ran above, capped and watched), without AssignLatePenalties:
+    # this run knows no submission times; late penalties are applied at export, from collect's timestamps.
+    after = _nbgrader_preprocessors("autograde")
+    for cls in after[after.index(Execute) + 1 :]:
+        if cls is not AssignLatePenalties:
+            nb, resources = cls(config=cfg)(nb, resources)
     return nb, resources, (executor.last_km.strays or 0) if executor.last_km is not None else 0
 
 

@@ -11,8 +11,13 @@
 * as the child of bubblewrap's own pid 1, with ``--die-with-parent``: when the sandboxed program ends or
   its parent dies, the pid namespace goes away and every process it started is killed with it.
 
-Where user namespaces are unavailable, :func:`command` falls back to the rlimits alone and
-:func:`describe` says so (the engine copies that text into every result's ``sandbox`` field).
+Where user namespaces are unavailable (or with ``--no-sandbox``), :func:`command` falls back to the
+rlimits alone, sets the environment and makes the program a child subreaper, so that what it starts stays
+in its process tree (counted and killed there); :func:`describe` says what is then not guaranteed (the
+engine copies that text into every result's ``sandbox`` field).
+
+:class:`Zygote` is a worker's handle on a sandboxed fork server (its sandboxed end is
+:mod:`autograder.cleanroom.zygote`). Processes are read from ``/proc`` by :mod:`autograder.cleanroom.procfs`.
 
 :class:`SandboxedKernelManager` is a Jupyter kernel manager that starts the kernel through :func:`command`
 and talks to it over Unix sockets (ZMQ ``ipc`` transport) in the scratch directory, since a kernel without
@@ -427,6 +432,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         return True
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # Written for jupyter_client 8.x (8.10): the private launch step, overridden to fork the kernel
+        # from the zygote and to send the kernel's output to a log. A kernel provisioner would be the
+        # public way; it needs an entry point installed with the package.
         zygote = self.zygote
         if zygote is not None and all(Path(d).is_relative_to(zygote.scratch) for d in self._dirs()):
             env = _env({"HOME": self.scratch, "TMPDIR": self.scratch, **self._extra_env()})

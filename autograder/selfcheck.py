@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import build
+from autograder import authoring, build
 
 __all__ = [
     "CATALOG",
@@ -225,25 +225,9 @@ class ExerciseRow:
 # --------------------------------------------------------------------------------------------------
 # Grading the catalog with the real pipeline
 
-_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
-
 
 def _student_id(entry: CatalogEntry) -> str:
     return f"{entry.kind}--{re.sub(r'[^A-Za-z0-9_.-]+', '-', entry.name)}"
-
-
-def _submission(release: dict, answers: dict[str, str], replace: dict[str, str] | None) -> dict:
-    """The release with every answer cell filled in (solution, or ``replace``); None keeps it blank."""
-    import copy
-
-    nb = copy.deepcopy(release)
-    if replace is None:
-        return nb
-    for cell in nb["cells"]:
-        gid = _meta(cell).get("grade_id")
-        if cell["cell_type"] == "code" and _meta(cell).get("solution") and gid in answers:
-            cell["source"] = replace.get(gid, answers[gid])
-    return nb
 
 
 def write_submissions(
@@ -258,19 +242,19 @@ def write_submissions(
     students.update({_student_id(e): e for e in entries})
     for name in build.notebooks(assignment, root):
         solution = json.loads((Path(root) / "solutions" / assignment / f"{name}.ipynb").read_text("utf-8"))
-        answers = {
-            _meta(c)["grade_id"]: _MARKER.sub("", "".join(c["source"]))
-            for c in solution["cells"]
-            if c["cell_type"] == "code" and _meta(c).get("solution")
-        }
+        answers = authoring.solution_answers(solution)
         release = json.loads((Path(release_dir) / assignment / f"{name}.ipynb").read_text("utf-8"))
         for student, what in students.items():
-            replace = (
-                None if what == "blank" else {} if what == "solution" else {what.exercise: what.code}  # type: ignore[union-attr]
-            )
+            given = (
+                {}
+                if what == "blank"
+                else answers
+                if what == "solution"
+                else {**answers, what.exercise: what.code}
+            )  # type: ignore[union-attr]
             folder = Path(dest) / student / assignment
             folder.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(_submission(release, answers, replace), indent=1)
+            text = json.dumps(authoring.fill_answers(release, given), indent=1)
             (folder / f"{name}.ipynb").write_text(text, encoding="utf-8")
     return students
 

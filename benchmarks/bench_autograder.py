@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.cleanroom.procfs import descendants, process_state
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -54,7 +56,7 @@ class PeakMemory:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid in [self.pid, *_descendants(self.pid)]:
+            for pid in [self.pid, *descendants(self.pid)]:
                 hwm, role = _vm_hwm(pid), _role(pid, self.pid)
                 if hwm and role:
                     self.peaks[pid] = (role, max(hwm, self.peaks.get(pid, ("", 0))[1]))
@@ -64,23 +66,6 @@ class PeakMemory:
         """(number of processes, largest peak in bytes) of one role."""
         values = [v for r, v in self.peaks.values() if r == role]
         return len(values), max(values, default=0)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _vm_hwm(pid: int) -> int:
@@ -110,10 +95,10 @@ def _role(pid: int, main: int) -> str:
     A forked kernel or clean-room process has its zygote's command line; it is told apart by its parent.
     Its resident memory includes the pages it still shares with the zygote.
     """
-    try:
-        ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError):
+    state = process_state(pid)
+    if state is None:
         return ""
+    ppid = state[1]
     cmd, parent = _cmdline(pid), _cmdline(ppid)
     if pid == main:
         return "main"
