@@ -28,6 +28,7 @@ __all__ = [
     "assignments",
     "generate",
     "load_config",
+    "nbgrader_api",
     "notebooks",
     "run_gates",
     "stale_notebooks",
@@ -76,16 +77,17 @@ def _scratch_course(assignment: str, root: Path) -> Iterator[Path]:
         yield scratch
 
 
-def _api(scratch: Path):
+def nbgrader_api(root: Path, db_url: str | None = None):
+    """The ``NbGraderAPI`` of the course at ``root``, its gradebook at ``db_url`` (default: in ``root``)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    cfg = load_config(scratch)
+    cfg = load_config(root) if db_url is None else load_config(root, db_url=db_url)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
 def _generate_in(scratch: Path, assignment: str) -> Path:
-    result = _api(scratch).generate_assignment(assignment, force=True, create=True)
+    result = nbgrader_api(scratch).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(
             f"nbgrader generate_assignment failed for {assignment!r}:\n"
@@ -179,7 +181,7 @@ def run_gates(assignment: str, root: Path = REPO) -> GateResult:
     """Autograde the solution and the fresh release of ``assignment`` with real nbgrader."""
     with _scratch_course(assignment, root) as scratch:
         release = _generate_in(scratch, assignment)
-        api = _api(scratch)
+        api = nbgrader_api(scratch)
         env = dict(os.environ)
         try:
             t_sol = _autograde(api, scratch, assignment, "solution", scratch / "solutions" / assignment)

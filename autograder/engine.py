@@ -137,17 +137,8 @@ def _cache_alembic(version: str) -> None:
     api.get_alembic_version = lambda: version
 
 
-def _api(root: Path, db_url: str):
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    cfg = build.load_config(root)
-    cfg.CourseDirectory.db_url = db_url
-    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
-
-
 def _generate(root: Path, assignment: str, db_url: str) -> None:
-    result = _api(root, db_url).generate_assignment(assignment, force=True, create=True)
+    result = build.nbgrader_api(root, db_url).generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('log')}")
 
