@@ -180,13 +180,10 @@ class DaskExecutor:
             raise ClusterLost(f"workers run other code than this grader ({mine}): {listed}")
 
     def submit(self, fn: Callable[[Any], Any], job: Any):
-        """Send ``fn(job)`` to a grading worker, with the job's notebooks as bytes; returns a Dask future."""
-        files = None  # a job that already carries its notebooks' bytes goes as it is
-        if hasattr(job, "out") and all(isinstance(p, str | Path) for p in job.notebooks.values()):
-            files = {name: Path(path).read_bytes() for name, path in job.notebooks.items()}
+        """Send ``fn(job)`` (the job carries its notebooks' bytes) to a grading worker; return the future."""
         key = f"grade-{job.student_id}-{job.assignment}-{uuid.uuid4().hex[:8]}"
         return self.client.submit(
-            _remote, self.token, self._setup, fingerprint(), fn, job, files,
+            _remote, self.token, self._setup, fingerprint(), fn, job,
             resources=_RESOURCE, pure=False, key=key,
         )  # fmt: skip
 
@@ -237,7 +234,7 @@ class DaskExecutor:
         from distributed import KilledWorker
 
         try:
-            result, autograded, host, worker = future.result()
+            result, host, worker = future.result()
         except KilledWorker as exc:
             return WorkerLost(
                 f"{exc.allowed_failures + 1} grading workers died one after another while grading this "
@@ -251,7 +248,6 @@ class DaskExecutor:
             future.release()
         self.hosts.add(host)
         self.workers_used.add(worker)
-        _write_autograded(job, result, autograded)
         return result
 
     def _lose(self, unfinished: int, how: str) -> None:
@@ -278,20 +274,6 @@ def _connected(client) -> bool:
         return client.status == "running" and not client.scheduler_comm.comm.closed()
     except AttributeError:  # no connection object yet, or any more
         return False
-
-
-def _write_autograded(job: Any, result: Any, autograded: dict[str, bytes]) -> None:
-    """Write a job's autograded notebooks into ``OUT/autograded/<student>/<assignment>`` (parent side)."""
-    if not hasattr(job, "out"):
-        return
-    dest = Path(job.out) / "autograded" / job.student_id / job.assignment
-    if getattr(result, "status", "") == "failed":
-        shutil.rmtree(dest, ignore_errors=True)
-        return
-    if autograded:
-        dest.mkdir(parents=True, exist_ok=True)
-    for name, data in autograded.items():
-        (dest / name).write_bytes(data)
 
 
 class _Cluster:
@@ -369,55 +351,25 @@ def _run_dir(token: str) -> Path:
     return _RUNS[token]
 
 
-def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any, files: dict[str, bytes] | None):
-    """Runs on a worker: set up for this run once, grade ``job`` from bytes, return result and bytes."""
+def _remote(token: str, setup: _Setup, expected: str, fn: Callable, job: Any):
+    """Runs on a worker: set up for this run once, then return ``fn(job)`` with where it ran."""
     import socket
 
     from distributed import get_worker
+
+    from autograder import engine
 
     if fingerprint() != expected:
         raise ClusterLost(f"worker {get_worker().address} runs {fingerprint()}, the grader {expected}")
     run_dir = _run_dir(token)
     if _CURRENT["token"] != token:
         if _CURRENT["token"] is not None:
-            _end_previous_run()
+            # a run with other options (e.g. no sandbox) must not fork from an earlier run's zygotes
+            engine.close_worker()
         if setup.initializer is not None:
             setup.initializer(*_unpack(setup.packed, run_dir))
         _CURRENT["token"] = token
-    if files is None:
-        return fn(job), {}, socket.gethostname(), get_worker().address
-    scratch = Path(tempfile.mkdtemp(prefix="job-", dir=run_dir))
-    try:
-        for name, data in files.items():
-            (scratch / f"{name}.ipynb").write_bytes(data)
-        local = dataclasses.replace(
-            job, notebooks={name: str(scratch / f"{name}.ipynb") for name in files}, out=str(scratch / "out")
-        )
-        result = fn(local)
-        produced = scratch / "out" / "autograded" / job.student_id / job.assignment
-        autograded = {p.name: p.read_bytes() for p in sorted(produced.glob("*.ipynb"))}
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return result, autograded, socket.gethostname(), get_worker().address
-
-
-def _end_previous_run() -> None:
-    """Close what the engine's initializer set up for an earlier run in this process (its zygotes).
-
-    A run with other options (e.g. no sandbox) must not fork from the earlier run's zygotes. This reaches
-    into the engine's per-process state; an explicit per-run worker object in the engine would own it.
-    """
-    from autograder import engine, integrity, sandbox
-
-    for owner, name in ((sandbox, "KERNEL_ZYGOTE"), (integrity, "ZYGOTE")):
-        zygote = getattr(owner, name, None)
-        if zygote is not None:
-            with contextlib.suppress(Exception):
-                zygote.close()
-            setattr(owner, name, None)
-    state = getattr(engine, "_WORKER", None)
-    if isinstance(state, dict):
-        state.clear()
+    return fn(job), socket.gethostname(), get_worker().address
 
 
 def _forget(token: str) -> None:

@@ -64,9 +64,8 @@ def _worker_count(address: str, n: int):
 
 def _overhead(address: str, notebook: Path, jobs: int, work: Path) -> float:
     """Seconds per job of the cluster path for jobs that do nothing, 2 workers."""
-    fake = [
-        engine.Job(f"s{i}", "bench", {"nb": str(notebook)}, str(work / "overhead-out")) for i in range(jobs)
-    ]
+    data = notebook.read_bytes()
+    fake = [engine.Job(f"s{i}", "bench", {"nb": data}) for i in range(jobs)]
     executor = cluster.DaskExecutor(address)
     with executor:
         start = time.perf_counter()

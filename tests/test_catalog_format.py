@@ -34,11 +34,14 @@ def test_every_exercise_has_wrong_and_right_answers(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_right_answers_differ_from_the_solution(name):
     """Is every right answer different code from the solution (not a copy that proves nothing)?"""
-    from autograder.demo import _solution_answers
+    import json
+
+    from autograder.authoring import solution_answers
 
     answers = {}
     for nb in build.notebooks(name):
-        answers.update(_solution_answers(build.REPO / "solutions" / name / f"{nb}.ipynb"))
+        path = build.REPO / "solutions" / name / f"{nb}.ipynb"
+        answers.update(solution_answers(json.loads(path.read_text())))
     copies = [
         e.name
         for e in load_catalog(name)
