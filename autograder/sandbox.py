@@ -42,6 +42,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Bool, Integer, List, Unicode
 
+from autograder import limits
 from autograder.cleanroom import BOOT, PACKAGE_DIR, wire
 from autograder.cleanroom.procfs import descendants, namespace_pid, process_state
 from autograder.options import GIB, GradeOptions
@@ -65,7 +66,11 @@ __all__ = [
 
 #: Environment variables passed into the sandbox (everything else is cleared: no tokens, no DB URLs).
 _ENV_KEEP = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS")
-_ENV_KEEP_PREFIXES = ("JPY_",)
+_ENV_KEEP_PREFIXES = ()  # never JPY_*: a Hub terminal holds JPY_API_TOKEN there
+#: The whole environment bubblewrap itself starts with (its pid 1 keeps it, readable as /proc/1/environ).
+_BWRAP_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+#: Memory a zygote may use while it imports ipykernel, numpy and torch, before its jobs' limit applies.
+ZYGOTE_MEMORY = 2 * GIB
 
 
 @dataclass(frozen=True)
@@ -124,16 +129,17 @@ def isolates(policy: SandboxPolicy) -> bool:
 
 def describe(policy: SandboxPolicy) -> str:
     """One line saying how student code is isolated under ``policy`` (copied into every result)."""
-    limits = f"memory {policy.memory / GIB:g} GiB, cpu {policy.cpu_seconds or 'unlimited'} s"
+    rlimits = f"memory {policy.memory / GIB:g} GiB, cpu {policy.cpu_seconds or 'unlimited'} s"
     ok, why = bwrap_available()
     if not (policy.isolate and ok):
         reason = why if policy.isolate else "--no-sandbox"
         return (
-            f"NO SANDBOX ({reason}): rlimits only ({limits}); processes a notebook starts are counted and "
+            f"NO SANDBOX ({reason}): rlimits only ({rlimits}); processes a notebook starts are counted and "
             "ended with its process tree, but student code can read every file the grader can (hidden "
             "tests, solutions, other submissions) and reach the network"
         )
-    return f"bwrap: no network, read-only system, private scratch, pid namespace; {limits}"
+    group = limits.describe(limits.Limits(memory=policy.memory))
+    return f"bwrap: no network, read-only system, private scratch, pid namespace; {rlimits}; {group}"
 
 
 #: Without namespaces, a sandboxed program starts through this: it sets ``KEY=VALUE`` arguments in the
@@ -159,11 +165,13 @@ def _readable_roots() -> list[str]:
     return roots
 
 
-def _rlimits(policy: SandboxPolicy) -> list[str]:
-    limits = [f"--as={policy.memory}", f"--fsize={policy.file_size}", "--core=0"]
+def _rlimits(policy: SandboxPolicy, address_space: bool = True) -> list[str]:
+    """Prlimit's argv; ``address_space=False`` where a cgroup limits resident memory instead."""
+    rlimits = [f"--as={policy.memory}"] if address_space else []
+    rlimits += [f"--fsize={policy.file_size}", "--core=0"]
     if policy.cpu_seconds:
-        limits.append(f"--cpu={policy.cpu_seconds}")
-    return ["prlimit", *limits, "--"]
+        rlimits.append(f"--cpu={policy.cpu_seconds}")
+    return ["prlimit", *rlimits, "--"]
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
@@ -182,6 +190,7 @@ def command(
     cwd: str | Path | None = None,
     readable: list[str | Path] = (),
     env: dict[str, str] | None = None,
+    group: limits.Cgroup | None = None,
 ) -> list[str]:
     """``argv`` wrapped to run sandboxed; ``writable`` dirs appear at the same paths, read-write.
 
@@ -189,23 +198,20 @@ def command(
     isolation (policy or platform) the command applies the rlimits, sets ``env`` on top of the inherited
     environment and makes the program a child subreaper (:data:`_ADOPTING_LAUNCHER`), so that every process
     it starts stays in its process tree, where :func:`descendants` counts and :func:`kill_tree` ends it.
+    With a control ``group`` the program starts inside it (resident memory, tmpfs and tasks counted
+    there) and the address-space rlimit is left out; bubblewrap itself starts with :data:`_BWRAP_ENV` only.
     """
-    inner = _rlimits(policy) + list(argv)
+    inner = _rlimits(policy, address_space=group is None) + list(argv)
     scratch = str(writable[0])
     ok, exe = bwrap_available()
     if not (policy.isolate and ok):
         extra = {"HOME": scratch, "TMPDIR": scratch, **(env or {})}
-        return [
-            sys.executable,
-            "-I",
-            "-c",
-            _ADOPTING_LAUNCHER,
-            *(f"{k}={v}" for k, v in extra.items()),
-            "--",
-        ] + inner
+        adopting = [sys.executable, "-I", "-c", _ADOPTING_LAUNCHER, *(f"{k}={v}" for k, v in extra.items())]
+        return (group.launcher if group is not None else list)([*adopting, "--", *inner])
     variables = _env({"HOME": scratch, "TMPDIR": scratch, **(env or {})})
     cmd = [exe, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"]
     cmd += ["--new-session", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+    cmd += limits.tmpfs_args(limits.Limits(memory=policy.memory)) + ["--mqueue", "/dev/mqueue"]
     for root in _readable_roots() + [str(p) for p in readable]:
         cmd += ["--ro-bind-try", root, root]
     for path in writable:
@@ -213,7 +219,7 @@ def command(
     cmd += ["--remount-ro", "/", "--chdir", str(cwd or scratch), "--clearenv"]
     for key, value in sorted(variables.items()):
         cmd += ["--setenv", key, value]
-    return cmd + ["--"] + inner
+    return limits.launcher(cmd + ["--"] + inner, env=_BWRAP_ENV, group=group)
 
 
 def kill_tree(pid: int) -> None:
@@ -247,6 +253,9 @@ class Zygote:
         self.scratch = Path(scratch)
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [sys.executable, "-I", str(BOOT), "--zygote", str(theirs.fileno()), kind]
+        # a control group for the sandbox: resident memory (tmpfs included), tasks and CPU share; while the
+        # zygote imports torch it may use ZYGOTE_MEMORY, then each job gets policy.memory on top of it
+        self.group = limits.create(f"zygote-{kind}", limits.Limits(memory=policy.memory + ZYGOTE_MEMORY))
         # no CPU limit on the zygote, which lives for the whole run; each child sets its own
         cmd = command(
             argv,
@@ -254,6 +263,7 @@ class Zygote:
             readable=[PACKAGE_DIR],
             policy=replace(policy, cpu_seconds=0),
             env=env,
+            group=self.group,
         )
         with open(log, "ab") as fh:
             self.process = subprocess.Popen(
@@ -267,6 +277,8 @@ class Zygote:
         self.ctrl.settimeout(timeout)
         self.alive = self._reply() == wire.ZYGOTE_READY
         self.ctrl.settimeout(30)
+        if self.alive and self.group is not None:
+            self.group.set_memory(self.group.memory_usage() + policy.memory)
 
     def __deepcopy__(self, memo) -> Zygote:
         """The zygote itself: a handle on a running process (traitlets copies the config holding it)."""
@@ -322,6 +334,8 @@ class Zygote:
         self.ctrl.close()
         kill_tree(self.process.pid)
         self.process.wait()
+        if self.group is not None:
+            self.group.remove()
 
 
 class ForkedProcess:
