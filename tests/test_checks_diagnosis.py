@@ -146,4 +146,3 @@ def test_check_default():
         dg.check_default(none, "eps", 1e-5, name="bn")
     with pytest.raises(CheckFailure, match="no parameter 'momentum'"):
         dg.check_default(good, "momentum", 0.1, name="bn")
-
