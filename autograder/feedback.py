@@ -402,14 +402,14 @@ def _render_test(cell: _Cell, graded: CellResult | None) -> str:
             f"<span>test <code>{_e(cell.grade_id)}</code></span>"
             f"<span>{graded.points:g} / {graded.max_points:g} points</span>"
         )
-        if graded.points >= graded.max_points and graded.message:
-            # full points: never show the kernel's failure as if it were the grade
+        if graded.points >= graded.max_points and graded.passed_in_kernel is False:
+            # full points: never show the kernel's failure as if it were the grade (nor its text, which
+            # the kernel run produced and could carry a hidden test's source)
             css = "warned"
             msg = (
                 '<div class="note">Full points: your functions passed this test when re-run in a clean '
-                "process. In your notebook it showed the message below (often a warning your code "
-                "printed); worth a look, but it cost nothing.</div>"
-                f'<pre class="notice">{_e(graded.message)}</pre>'
+                "process. In your notebook the test cell failed, often because your code printed a "
+                "warning; worth a look, but it cost nothing.</div>"
             )
         elif graded.points < graded.max_points:
             msg = f'<pre class="msg">{_e(graded.message or "this test failed")}</pre>'

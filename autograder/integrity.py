@@ -77,7 +77,8 @@ def apply_verdict(cells: list[CellResult], verdict: Verdict) -> tuple[list[CellR
                 cell,
                 passed_clean=passed,
                 points=cell.max_points if passed else 0.0,
-                message=cell.message if passed else (_first_line(message) or cell.message),
+                # only the clean room's words: text the kernel run produced can carry hidden-test source
+                message="" if passed else (feedback_message(message) or _FAILED),
             )
         )
         if cell.passed_in_kernel and not passed:
@@ -85,5 +86,14 @@ def apply_verdict(cells: list[CellResult], verdict: Verdict) -> tuple[list[CellR
     return final, flags
 
 
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0][:300] if message.strip() else ""
+_FAILED = "this test failed the clean re-check"
+#: A feedback message keeps at most this many whole lines (a check's message is a few complete lines).
+MESSAGE_LINES = 8
+
+
+def feedback_message(message: str) -> str:
+    """The message a student sees: its first :data:`MESSAGE_LINES` lines, each whole, never cut mid-line."""
+    lines = [line.rstrip() for line in message.strip().splitlines()]
+    if len(lines) > MESSAGE_LINES:
+        lines = lines[:MESSAGE_LINES] + [f"... ({len(lines) - MESSAGE_LINES} more lines)"]
+    return "\n".join(lines)

@@ -296,3 +296,37 @@ def test_a_student_process_that_kills_the_zygote_only_costs_a_fresh_start(zygote
     assert not zygote.alive
     _, files = _probe(tmp_path, [(0, "import os"), (1, LOOK_AROUND)], "seen", zygote)
     assert isinstance(files, tuple)
+
+
+def _kernel_cells(message: str):
+    from autograder.results import CellResult
+
+    return [CellResult("nb", "f_values", 0.0, 2.0, False, None, message)]
+
+
+def test_feedback_never_carries_the_kernels_text():
+    """When the clean room passes a test the kernel failed, is the kernel's message (a leak path) dropped?"""
+    from autograder.cleanroom.harness import Verdict
+
+    leaked = "ValueError: assert_close(f(x), 3.0)  # hidden test line"
+    cells, _ = integrity.apply_verdict(_kernel_cells(leaked), Verdict({"f_values": (True, "")}))
+    assert cells[0].points == 2.0 and cells[0].message == ""
+    cells, _ = integrity.apply_verdict(_kernel_cells(leaked), Verdict({"f_values": (False, "")}))
+    assert cells[0].points == 0.0 and "hidden test line" not in cells[0].message
+
+
+def test_feedback_message_keeps_whole_lines():
+    """Is a long check message kept whole, line by line, rather than cut at a character count?"""
+    from autograder.cleanroom.harness import Verdict
+
+    advice = "CheckFailure: std is 1.16x the Xavier value. " + "Did you use fan_in only? " * 20
+    message = advice.rstrip() + "\nLikely cause: the variance 2/fan_in (He) instead of 2/(fan_in + fan_out)"
+    cells, _ = integrity.apply_verdict(_kernel_cells(""), Verdict({"f_values": (False, message)}))
+    assert cells[0].message == message
+    many = "\n".join(f"line {i}" for i in range(20))
+    cells, _ = integrity.apply_verdict(_kernel_cells(""), Verdict({"f_values": (False, many)}))
+    assert (
+        cells[0].message.splitlines()[: integrity.MESSAGE_LINES]
+        == many.splitlines()[: integrity.MESSAGE_LINES]
+    )
+    assert cells[0].message.endswith(f"({20 - integrity.MESSAGE_LINES} more lines)")

@@ -28,6 +28,10 @@ from autograder.cleanroom.client import Proxy, StudentGone, StudentProcess
 __all__ = ["Recheck", "Verdict", "imported_modules", "python_source", "start", "student_cells"]
 
 
+#: Characters of a failing test's message sent back (a bound on what one student's exception can carry).
+MAX_MESSAGE = 4000
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What the clean room decided for one notebook.
@@ -105,7 +109,7 @@ def _run_test(source: str, grade_id: str, namespace: dict, timeout: int) -> tupl
     except StudentGone as exc:
         return False, f"StudentGone: {exc}"
     except BaseException as exc:  # noqa: BLE001 - any exception fails the test
-        return False, f"{type(exc).__name__}: {str(exc).strip()}"[:500]
+        return False, f"{type(exc).__name__}: {str(exc).strip()}"[:MAX_MESSAGE]
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
