@@ -99,6 +99,10 @@ def _execute(name: str, *, grading: bool) -> tuple[float, str]:
                     before = time.perf_counter()
                     client.execute_cell(cell, index)
                     cells.append((time.perf_counter() - before, index))
+                    # interactively a failed check no longer stops the run (gradlib.checks.display): it
+                    # leaves an error output instead, which a solution must never show
+                    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                    assert not errors, f"{name} cell {index} failed: {errors[0].get('evalue', '')}"
             finished = time.perf_counter()
         seconds = time.perf_counter() - start
         slowest = ", ".join(f"cell {i} {t:.1f} s" for t, i in sorted(cells, reverse=True)[:3])
