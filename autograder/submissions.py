@@ -198,7 +198,8 @@ def discover(path: Path, expected: dict[str, list[str]], scratch: Path) -> list[
     """Submissions under ``path`` for the assignments in ``expected`` (assignment -> notebook names).
 
     ``path`` is nbgrader's ``<student>/<assignment>/<notebook>.ipynb`` tree, a folder of
-    ``<student>_<assignment>.ipynb`` files, or a zip of either (extracted into ``scratch``). Every
+    ``<student>_<assignment>.ipynb`` files, a Canvas or Moodle submissions download (:mod:`autograder.lms`),
+    or a zip of any of these (extracted into ``scratch``). Every
     student found gets a row for every assignment anyone submitted: one they did not submit gets the
     problem "nothing submitted".
     """
@@ -209,7 +210,13 @@ def discover(path: Path, expected: dict[str, list[str]], scratch: Path) -> list[
         if not zipfile.is_zipfile(path):
             raise ValueError(f"submissions {str(path)!r} is a file but not a zip archive")
         path = _single_top_dir(extract_zip(path, scratch / "unzipped"))
-    subs = _nbgrader_layout(path, expected) if _is_nbgrader_layout(path) else _lms_layout(path, expected)
+    if _is_nbgrader_layout(path):
+        subs = _nbgrader_layout(path, expected)
+    else:
+        from autograder import lms  # Canvas and Moodle downloads name files their own way
+
+        found = lms.discover(path, expected, scratch)
+        subs = found if found is not None else _lms_layout(path, expected)
     students = sorted({s.student_id for s in subs})
     have = {(s.student_id, s.assignment) for s in subs}
     for student in students:

@@ -90,6 +90,16 @@ def test_canvas_download_is_discovered_per_student(tmp_path, toy_course):  # noq
     assert subs["1004"].problem.startswith("not a notebook file: 01-toy.pdf")
 
 
+def test_grading_reads_a_canvas_download_directly(tmp_path, toy_course):  # noqa: F811
+    """Does the submissions reader that `autograder grade` uses take a Canvas download as it is?"""
+    from autograder import submissions
+
+    download = _canvas_download(tmp_path / "dl", toy_course)
+    subs = {s.student_id: s for s in submissions.discover(download, EXPECTED, tmp_path / "scratch")}
+    assert sorted(subs) == ["1001", "1002", "1003", "1004"]
+    assert subs["1001"].notebooks[ASSIGNMENT].name == "lovelaceada_1001_5501_01-toy-1.ipynb"
+
+
 def test_plain_folder_is_not_an_lms_download(tmp_path, toy_course):  # noqa: F811
     """Does discover leave a folder of <student>_<assignment>.ipynb files to the ordinary reader (None)?"""
     _write(tmp_path / "dl" / "ada_01-toy.ipynb", student_notebook(toy_course))
