@@ -159,3 +159,18 @@ def test_rel_error():
     assert core.rel_error(np.array([1.0, 3.0]), np.array([1.0, 2.0])) == pytest.approx(1.0 / 5.0)
     assert core.rel_error(np.array([1e-10]), np.array([0.0])) == pytest.approx(1e-2)
     assert core.rel_error(np.zeros(0), np.zeros(0)) == 0.0
+
+
+def test_call_explains_an_in_place_matmul_that_changes_shape():
+    """Does `a @= W` with a non-square W get advice to write `a = a @ W`, not only NumPy's gufunc text?"""
+
+    def chain(a, W):
+        a = a.copy()
+        a @= W
+        return a
+
+    with pytest.raises(CheckFailure, match=r"raised ValueError: .*write `a = a @ W` instead"):
+        core.call(chain, np.ones((4, 3)), np.ones((3, 5)))
+    with pytest.raises(CheckFailure) as plain:
+        core.call(lambda: np.ones(3).reshape(2, 2), name="reshape")
+    assert "in-place" not in str(plain.value)

@@ -61,7 +61,17 @@ def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: 
             "norm is one of the cases the lesson defines); guard the division"
         ) from None
     except Exception as exc:  # noqa: BLE001 - any student error becomes a graded failure
-        raise CheckFailure(f"{label} raised {type(exc).__name__}: {exc}") from None
+        raise CheckFailure(f"{label} raised {type(exc).__name__}: {exc}{_hint(exc)}") from None
+
+
+def _hint(exc: Exception) -> str:
+    """Advice for errors whose NumPy wording hides the usual cause ('' when there is none)."""
+    if isinstance(exc, ValueError) and "Output operand" in str(exc):
+        return (
+            ". An in-place operation (`a @= W`, `a += b`, `out=`) writes into an existing array, which "
+            "cannot change its shape: write `a = a @ W` instead"
+        )
+    return ""
 
 
 def as_array(
