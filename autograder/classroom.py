@@ -9,6 +9,7 @@ the same classroom (``tests/hub.py``). Needs root (``useradd``, the local proces
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -72,6 +73,30 @@ def user_python(scratch: Path) -> Path:
     _copy_scripts(Path(sys.prefix) / "bin", venv / "bin")
     _world_readable(venv)
     return venv / "bin" / "python"
+
+
+def open_for_traversal(paths: list[Path]) -> list[tuple[Path, int]]:
+    """Let other users pass through (``o+x``, not list) every folder above ``paths``; return what changed.
+
+    The system users of a classroom run this environment's packages and the repository's code in place
+    (an editable install). A checkout under a private folder (``mktemp -d`` makes 700 folders) hides them;
+    :func:`restore_modes` puts the old modes back when the classroom stops.
+    """
+    changed = []
+    for path in paths:
+        for folder in [Path(os.path.realpath(path)), *Path(os.path.realpath(path)).parents]:
+            mode = folder.stat().st_mode & 0o7777
+            if folder.is_dir() and not mode & 0o001 and folder not in {f for f, _ in changed}:
+                folder.chmod(mode | 0o001)
+                changed.append((folder, mode))
+    return changed
+
+
+def restore_modes(changed: list[tuple[Path, int]]) -> None:
+    """Undo :func:`open_for_traversal`."""
+    for folder, mode in reversed(changed):
+        with contextlib.suppress(OSError):
+            folder.chmod(mode)
 
 
 def _copy_scripts(source: Path, dest: Path) -> None:
@@ -236,6 +261,7 @@ class Classroom:
             self.base = Path(tempfile.mkdtemp(prefix="autograder-classroom-"))
             self._own_base = True
         self.base.chmod(0o755)
+        self._opened = open_for_traversal([build.REPO, Path(sys.prefix), self.base])
         (self.base / "home").mkdir(exist_ok=True)
         (self.base / "home").chmod(0o755)
         self.python = user_python(self.base)
@@ -354,6 +380,8 @@ class Classroom:
         for user in self._created:
             subprocess.run(["userdel", user], capture_output=True)
         self._created.clear()
+        restore_modes(getattr(self, "_opened", []))
+        self._opened = []
         if self._own_base and self.base is not None:
             shutil.rmtree(self.base, ignore_errors=True)
 

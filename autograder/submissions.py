@@ -26,7 +26,9 @@ MAX_NOTEBOOK_BYTES = 50 * 1024**2
 MAX_CELLS = 2000
 #: JSON nested deeper than this is refused before it is parsed (a notebook needs fewer than 10 levels).
 MAX_NESTING = 64
-_JSON_STRING = re.compile(rb'"(?:[^"\\]+|\\.)*"')
+# possessive quantifiers: an unterminated string (a file cut off half-way) fails in linear time instead
+# of backtracking through every way of splitting it
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _MAX_ZIP_BYTES = 2 * 1024**3
 

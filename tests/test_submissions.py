@@ -117,3 +117,15 @@ def test_discover_reads_only(tmp_path):
     before = path.read_bytes()
     discover(tmp_path, EXPECTED, tmp_path / "scratch")
     assert path.read_bytes() == before and json.loads(before)["nbformat"] == 4
+
+
+def test_a_notebook_cut_off_inside_a_string_is_refused_quickly(tmp_path):
+    """Is a file cut off inside a long string with escapes (a broken upload) refused in linear time?"""
+    import time
+
+    path = tmp_path / "cut.ipynb"
+    path.write_bytes(b'{"cells": [{"source": "' + b"ab\\n" * 24)
+    start = time.perf_counter()
+    reason = check_notebook(path)
+    # a backtracking string pattern needs seconds here and doubles with every two more characters
+    assert time.perf_counter() - start < 1.0 and "not valid JSON" in reason
