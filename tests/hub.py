@@ -62,12 +62,18 @@ class HubSession:
 
 @pytest.fixture(scope="module")
 def classroom():
-    """A started classroom (hub, instructor ``aginstructor``, students ``agstudent1`` and ``agstudent2``)."""
+    """A started classroom (a hub, an instructor and two students, named per pytest-xdist worker)."""
     if os.geteuid() != 0:
         pytest.skip("the hub tests create system users and spawn their servers: run them as root")
     if not PROXY.exists() and shutil.which("configurable-http-proxy") is None:
         pytest.fail(f"configurable-http-proxy is missing ({PROXY}): run `make sysdeps`")
-    room = Classroom(assignments=(ASSIGNMENT,))
+    # pytest-xdist may run this module's tests on two workers: each gets its own users and hub
+    tag = os.environ.get("PYTEST_XDIST_WORKER", "").replace("gw", "")
+    room = Classroom(
+        instructor=f"aginstructor{tag}",
+        students=(f"agstudent1x{tag}", f"agstudent2x{tag}"),
+        assignments=(ASSIGNMENT,),
+    )
     try:
         room.start()
         yield room
