@@ -126,15 +126,17 @@ def local_run(toy_course, tmp_path_factory):  # noqa: F811
 
 
 def _kill_when_busy(running: Cluster, name: str, server, seen: list[str]) -> threading.Thread:
-    """Kill worker ``name``'s whole process group (nanny and worker) once it is grading a job."""
+    """Kill worker ``name``'s whole process group (nanny and worker) once it is grading a submission."""
 
     def watch():
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             with_jobs = running.client.processing()
             address = next((a for a, w in running.workers().items() if w.get("name") == name), None)
-            if address and with_jobs.get(address):
-                seen.extend(with_jobs[address])
+            # Only a grading job counts: the run's setup task (key "setup-…") also lands on every worker.
+            grading = [k for k in with_jobs.get(address, ()) if str(k).startswith("grade-")]
+            if address and grading:
+                seen.extend(grading)
                 server.signal(signal.SIGKILL)
                 return
             time.sleep(0.05)
@@ -177,7 +179,6 @@ def test_killed_worker_changes_nothing(local_run, cluster_run):
     """Was a worker killed while grading a job, and are its jobs in the CSV all the same?"""
     out, executor, killed, _ = cluster_run
     assert killed, "the victim worker never received a job"
-    assert all(key.startswith("grade-") for key in killed)
     assert _rows(out / "grades.csv") == local_run[1]
 
 
