@@ -131,25 +131,23 @@ def _mistakes(name: str, x: np.ndarray, p: float | None) -> dict[str, Any]:
 def _call_strict(fn: Callable, x: np.ndarray, param: float | None, label: str) -> Any:
     """Call the student's function with floating-point overflow/invalid/divide raised as errors."""
     args = (x,) if param is None else (x, param)
-    try:
-        with (
-            warnings.catch_warnings(),
-            np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"),
-        ):
-            warnings.simplefilter("error")
-            return fn(*args)
-    except NotImplementedError:
-        raise CheckFailure(
-            f"{label} is not implemented yet: replace `raise NotImplementedError()` with your code"
-        ) from None
-    except (FloatingPointError, RuntimeWarning) as exc:
-        raise CheckFailure(
-            f"{label} is not numerically stable: NumPy reported '{exc}' for inputs as large as "
-            f"|x| = {np.max(np.abs(x)):g}. Never evaluate exp of a large positive number: use exp(-|x|) "
-            "(sigmoid) or exp(min(x, 0)) (ELU, SELU), or pick the formula with np.where on x's sign"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - any student error is a graded failure
-        raise CheckFailure(f"{label} raised {type(exc).__name__}: {exc}") from None
+
+    def strict(*given: Any) -> Any:
+        try:
+            with (
+                warnings.catch_warnings(),
+                np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"),
+            ):
+                warnings.simplefilter("error")
+                return fn(*given)
+        except (FloatingPointError, RuntimeWarning) as exc:
+            raise CheckFailure(
+                f"{label} is not numerically stable: NumPy reported '{exc}' for inputs as large as "
+                f"|x| = {np.max(np.abs(x)):g}. Never evaluate exp of a large positive number: use exp(-|x|) "
+                "(sigmoid) or exp(min(x, 0)) (ELU, SELU), or pick the formula with np.where on x's sign"
+            ) from None
+
+    return call(strict if callable(fn) else fn, *args, name=label)
 
 
 def check_activation(

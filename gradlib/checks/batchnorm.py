@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gradlib import batchnorm as ref
+from gradlib.checks import core
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
 
 __all__ = [
@@ -295,24 +296,15 @@ def batch_of_one(batchnorm_forward: Callable, *, D: int, seed: int = 0) -> None:
     """
     inp = make_inputs(1, D, seed=seed)
     args = [inp[k].copy() for k in ("x", "gamma", "beta", "running_mean", "running_var")]
-    try:
-        with np.errstate(all="ignore"):
-            batchnorm_forward(*args, training=True)
-    except ValueError:
-        pass
-    except NotImplementedError:
-        raise CheckFailure(
-            "batchnorm_forward is not implemented yet: replace `raise NotImplementedError()` with your code"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - any other error is a wrong answer
-        raise CheckFailure(
-            f"training mode with a batch of 1 raised {type(exc).__name__}: {exc}; raise a ValueError "
-            "instead (the unbiased variance of one example is undefined)"
-        ) from None
-    else:
-        raise CheckFailure(
-            "training mode with a batch of 1 must raise ValueError (like torch.nn.BatchNorm1d): the "
-            "batch variance of one example is 0 and its unbiased variance is undefined"
+    with np.errstate(all="ignore"):
+        core.expect_value_error(
+            batchnorm_forward,
+            *args,
+            training=True,
+            name="batchnorm_forward",
+            what="training mode with a batch of 1",
+            why="like torch.nn.BatchNorm1d, since the batch variance of one example is 0 and its unbiased "
+            "variance is undefined",
         )
     forward_eval(batchnorm_forward, N=1, D=D, seed=seed)
 

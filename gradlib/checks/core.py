@@ -19,6 +19,7 @@ __all__ = [
     "assert_close",
     "assert_unchanged",
     "call",
+    "expect_value_error",
     "format_pair",
     "match_mistake",
     "rel_error",
@@ -62,6 +63,45 @@ def call(fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: 
         ) from None
     except Exception as exc:  # noqa: BLE001 - any student error becomes a graded failure
         raise CheckFailure(f"{label} raised {type(exc).__name__}: {exc}{_hint(exc)}") from None
+
+
+def expect_value_error(
+    fn: Callable[..., Any], *args: Any, name: str, what: str, why: str, **kwargs: Any
+) -> None:
+    """Call a student's function on input the lesson defines as invalid; it must raise ValueError.
+
+    Args:
+        fn: the student's function.
+        *args: positional arguments for ``fn``.
+        name: the function's name, for "not implemented yet".
+        what: the call as the student would write it (e.g. ``"sgd_step(..., clip='l2')"``).
+        why: why this input is invalid, in the lesson's terms.
+        **kwargs: keyword arguments for ``fn``.
+
+    Raises:
+        CheckFailure: if ``fn`` returns, or raises anything but ValueError (a CheckFailure raised
+            inside, e.g. by a time limit, passes through).
+    """
+    try:
+        got = fn(*args, **kwargs)
+    except ValueError:
+        return
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code"
+        ) from None
+    except CheckFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any other error is a wrong answer
+        raise CheckFailure(
+            f"{what} raised {type(exc).__name__}: {exc}; it must raise ValueError: {why}"
+        ) from None
+    shown = (
+        repr(got)
+        if got is None or isinstance(got, int | float | str | np.number)
+        else f"a {type(got).__name__}"
+    )
+    raise CheckFailure(f"{what} returned {shown}; it must raise ValueError: {why}")
 
 
 def _hint(exc: Exception) -> str:

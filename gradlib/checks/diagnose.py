@@ -150,51 +150,55 @@ def _precedence() -> list[dg.LayerStats]:
     ]
 
 
-def _non_finite() -> list[dg.LayerStats]:
-    return [
-        _stats("nan grads", "tanh", grad_std=math.nan, saturation=0.9),
-        _stats("inf act", "relu", act_std=math.inf, dead_fraction=0.9),
-        _stats("inf ratio", "relu", grad_data_ratio=math.inf),
-        _stats("fine", "relu"),
-        _stats("output", "linear", grad_std=2.0),
-    ]
+def _non_finite(
+    finite: tuple[str, str], out_std: float, **bad: tuple[str, dict[str, float]]
+) -> Callable[[], list[dg.LayerStats]]:
+    """Layers ``name=(activation, statistics)`` with nan or inf among them, one finite layer, the output."""
+
+    def build() -> list[dg.LayerStats]:
+        layers = [_stats(name, act, **numbers) for name, (act, numbers) in bad.items()]
+        return [*layers, _stats(*finite), _output(out_std)]
+
+    return build
 
 
-def _boundaries() -> list[dg.LayerStats]:
-    return [
-        _stats("dead exactly 0.5", "relu", dead_fraction=0.5),
-        _stats("saturated exactly 0.5", "tanh", saturation=0.5),
-        _stats("act std exactly 100", "relu", act_std=100.0),
-        _stats("ratio exactly 100", "relu", grad_std=400.0),
-        _stats("ratio exactly 0.01", "relu", grad_std=0.04),
-        _stats("output", "linear", grad_std=4.0),
-    ]
+def _output(grad_std: float) -> dg.LayerStats:
+    return _stats("output", "linear", grad_std=grad_std)
 
 
-def _non_finite_visible() -> list[dg.LayerStats]:
-    return [
-        _stats("nan act mean", "sigmoid", act_mean=math.nan, saturation=0.7),
-        _stats("-inf weight std", "relu", weight_std=-math.inf),
-        _stats("inf grad:data", "tanh", grad_data_ratio=math.inf, grad_std=1e-5),
-        _stats("finite", "tanh"),
-        _stats("output", "linear", grad_std=3.0),
-    ]
+#: Each rule's threshold: (layer name, statistic, value on the threshold, 1 = the bad side is above).
+_EDGES = (
+    ("dead", "dead_fraction", 0.5, 1),
+    ("saturated", "saturation", 0.5, 1),
+    ("act std", "act_std", 100.0, 1),
+    ("ratio", "grad_std", 100.0, 1),
+    ("ratio", "grad_std", 0.01, -1),
+)
 
 
-def _boundaries_visible() -> list[dg.LayerStats]:
-    return [
-        _stats("dead exactly 0.5", "relu", dead_fraction=0.5, grad_std=0.3),
-        _stats("dead just above", "relu", dead_fraction=0.5001),
-        _stats("saturated exactly 0.5", "sigmoid", saturation=0.5),
-        _stats("saturated just above", "tanh", saturation=0.5001),
-        _stats("act std exactly 100", "tanh", act_std=100.0),
-        _stats("act std just above", "relu", act_std=100.01),
-        _stats("ratio exactly 100", "relu", grad_std=300.0),
-        _stats("ratio just above 100", "relu", grad_std=300.1),
-        _stats("ratio exactly 0.01", "tanh", grad_std=0.03),
-        _stats("ratio just below 0.01", "relu", grad_std=0.0299),
-        _stats("output", "linear", grad_std=3.0),
-    ]
+def _boundaries(
+    out_std: float, acts: tuple[str, ...], past: tuple[str, ...] = (), **extra: dict[str, float]
+) -> Callable[[], list[dg.LayerStats]]:
+    """Layers exactly on each threshold of :data:`_EDGES`, and just past it if ``past``, then the output.
+
+    A layer on a threshold is healthy (every rule is strict); the i-th has activation ``acts[i]``, the one
+    past it ``past[i]``. A ratio is the layer's gradient std over the output layer's (``out_std``);
+    ``extra`` adds statistics to the layer of that name.
+    """
+
+    def build() -> list[dg.LayerStats]:
+        layers = []
+        for i, (label, field, value, side) in enumerate(_EDGES):
+            scale = out_std if label == "ratio" else 1.0
+            name = f"{label} exactly {value:g}"
+            layers.append(_stats(name, acts[i], **{field: value * scale}, **extra.get(name, {})))
+            if past:
+                beyond = value * scale * (1 + side * 2e-4)
+                word = "above" if side > 0 else "below"
+                layers.append(_stats(f"{label} just {word} {value:g}", past[i], **{field: beyond}))
+        return [*layers, _output(out_std)]
+
+    return build
 
 
 def _zero_last(values: tuple[float, ...]) -> Callable[[], list[dg.LayerStats]]:
@@ -202,7 +206,7 @@ def _zero_last(values: tuple[float, ...]) -> Callable[[], list[dg.LayerStats]]:
 
     def build() -> list[dg.LayerStats]:
         layers = [_stats(f"layer {i + 1}", "relu", grad_std=v) for i, v in enumerate(values)]
-        return [*layers, _stats("output", "linear", grad_std=0.0)]
+        return [*layers, _output(0.0)]
 
     return build
 
@@ -211,10 +215,31 @@ _HANDMADE: dict[str, Callable[[], list[dg.LayerStats]]] = {
     "zero last gradient": _zero_last((0.5, 0.0, 2e-3)),
     "zero last gradient, other values": _zero_last((0.0, 7.0)),
     "precedence": _precedence,
-    "non-finite": _non_finite,
-    "boundaries": _boundaries,
-    "non-finite, other values": _non_finite_visible,
-    "boundaries, other values": _boundaries_visible,
+    "non-finite": _non_finite(
+        ("fine", "relu"),
+        2.0,
+        **{
+            "nan grads": ("tanh", {"grad_std": math.nan, "saturation": 0.9}),
+            "inf act": ("relu", {"act_std": math.inf, "dead_fraction": 0.9}),
+            "inf ratio": ("relu", {"grad_data_ratio": math.inf}),
+        },
+    ),
+    "boundaries": _boundaries(4.0, ("relu", "tanh", "relu", "relu", "relu")),
+    "non-finite, other values": _non_finite(
+        ("finite", "tanh"),
+        3.0,
+        **{
+            "nan act mean": ("sigmoid", {"act_mean": math.nan, "saturation": 0.7}),
+            "-inf weight std": ("relu", {"weight_std": -math.inf}),
+            "inf grad:data": ("tanh", {"grad_data_ratio": math.inf, "grad_std": 1e-5}),
+        },
+    ),
+    "boundaries, other values": _boundaries(
+        3.0,
+        ("relu", "sigmoid", "tanh", "relu", "tanh"),
+        ("relu", "tanh", "relu", "relu", "relu"),
+        **{"dead exactly 0.5": {"grad_std": 0.3}},
+    ),
 }
 
 
