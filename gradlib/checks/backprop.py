@@ -25,6 +25,7 @@ from gradlib import chain as ref_chain
 from gradlib import layers as ref_layers
 from gradlib.checks import core
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype, check_keys, describe
 from gradlib.gradcheck import numerical_gradient_array
 
 __all__ = [
@@ -85,11 +86,14 @@ def check_affine_forward(
     for before, after, label in zip(kept, (x, W, b), ("x", "W", "b"), strict=True):
         assert_unchanged(before, after, name=label)
     expected = x @ W + b
+    check_dtype(out, name="out")
     out = as_array(
         out, name="out", shape=(n, m), hint="out must be (N, M) = x @ W + b with W of shape (D, M)"
     )
     mistake = match_mistake(out, {"you forgot to add the bias b": x @ W, "you subtracted b": x @ W - b})
-    err = assert_close(out, expected, name="out", hint=f"did {mistake}?" if mistake else None)
+    err = assert_close(
+        out, expected, name="out", hint=f"did {mistake}?" if mistake else None, advice="out = x @ W + b"
+    )
     cache = _unpack(cache, "affine_forward's cache", 3, "(x, W, b), the inputs backward needs")
     for got, want, label in zip(cache, (x, W, b), ("x", "W", "b"), strict=True):
         assert_close(got, want, name=f"cache entry {label}", hint="the cache must be the tuple (x, W, b)")
@@ -97,7 +101,11 @@ def check_affine_forward(
 
 
 def _affine_hint(label: str, got: np.ndarray, x: np.ndarray, W: np.ndarray, dout: np.ndarray) -> str:
-    """Name the known mistake that produces ``got`` for gradient ``label``, or give the formula."""
+    """Name the known mistake that produces ``got`` for gradient ``label``, or say how it differs.
+
+    Without a known mistake, :func:`~gradlib.checks.diagnosis.describe` says how ``got`` relates to the
+    right gradient (a factor, a transpose, nan, ...), followed by the formula.
+    """
     rdx, rdW, rdb = ref_layers.affine_backward(dout, (x, W, None))
     n = len(x)
     candidates = {
@@ -118,7 +126,10 @@ def _affine_hint(label: str, got: np.ndarray, x: np.ndarray, W: np.ndarray, dout
         ),
     }[label]
     mistake = match_mistake(got, candidates[0])
-    return f"you computed {mistake}" if mistake else candidates[1]
+    if mistake:
+        return f"you computed {mistake}"
+    found = describe(got, {"dx": rdx, "dW": rdW, "db": rdb}[label], n=n)
+    return f"{found}; {candidates[1]}" if found else candidates[1]
 
 
 def _run_backward(affine_backward: Callable, n: int, d: int, m: int, seed: int):
@@ -130,6 +141,8 @@ def _run_backward(affine_backward: Callable, n: int, d: int, m: int, seed: int):
     for before, after, label in zip(kept, (x, W, b, dout), ("x", "W", "b", "dout"), strict=True):
         assert_unchanged(before, after, name=label)
     dx, dW, db = _unpack(result, "affine_backward", 3, "(dx, dW, db)")
+    for value, label in zip((dx, dW, db), ("dx", "dW", "db"), strict=True):
+        check_dtype(value, name=label)
     dx = as_array(dx, name="dx", shape=(n, d), hint="dx = dout @ W.T has the shape of x")
     dW = as_array(
         dW, name="dW", shape=(d, m), hint="dW = x.T @ dout has the shape of W; did you transpose it?"
@@ -189,9 +202,13 @@ def check_affine_backward_numerically(
 _DXS_HINT = "dxs[k] = dLoss/d activations[k] for k = 0..L, and dxs[L] = dout (L = {L})"
 
 
-def _chain_weights(dims: tuple[int, ...], seed: int) -> list[np.ndarray]:
+def _chain_inputs(dims: tuple[int, ...], n: int, seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A batch x (n, dims[0]) and weights (dims[k], dims[k+1]) of std 1/sqrt(fan_in)."""
     rng = np.random.default_rng(seed)
-    return [rng.normal(scale=1 / math.sqrt(a), size=(a, b)) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    weights = [
+        rng.normal(scale=1 / math.sqrt(a), size=(a, b)) for a, b in zip(dims[:-1], dims[1:], strict=True)
+    ]
+    return np.random.default_rng(seed + 1).normal(size=(n, dims[0])), weights
 
 
 def _as_list(value: Any, name: str, length: int, hint: str) -> list:
@@ -210,8 +227,7 @@ def check_chain_forward(
     Returns:
         The worst relative error over the activations.
     """
-    weights = _chain_weights(dims, seed)
-    x = np.random.default_rng(seed + 1).normal(size=(n, dims[0]))
+    x, weights = _chain_inputs(dims, n, seed)
     kept = _copies(x, *weights)
     with _quiet():
         result = call(chain_forward, x, list(weights), name="chain_forward")
@@ -225,6 +241,7 @@ def check_chain_forward(
     expected, _ = ref_chain.chain_forward(x, weights)
     worst = 0.0
     for k, (got, want) in enumerate(zip(acts, expected, strict=True)):
+        check_dtype(got, name=f"activations[{k}]")
         got = as_array(
             got, name=f"activations[{k}]", shape=want.shape, hint="activations[k] = activations[k-1] @ W[k-1]"
         )
@@ -232,9 +249,18 @@ def check_chain_forward(
         if k > 0 and match_mistake(got, {"shift": expected[k - 1]}):
             hint = f"activations[{k}] equals activations[{k - 1}]: is your list shifted by one layer?"
         worst = max(worst, assert_close(got, want, name=f"activations[{k}]", hint=hint))
-    if not isinstance(cache, dict) or not {"activations", "weights"} <= set(cache):
-        raise CheckFailure('the cache must be the dict {"activations": activations, "weights": weights}')
+    _check_chain_cache(cache, expected, weights)
     return worst
+
+
+def _check_chain_cache(cache: Any, acts: list[np.ndarray], weights: list[np.ndarray]) -> None:
+    """The cache must be ``{"activations": activations, "weights": weights}``, with those values."""
+    if not isinstance(cache, dict) or not {"activations", "weights"} <= set(cache):
+        check_keys(cache, ("activations", "weights"), name="the cache")
+    for key, values in (("activations", acts), ("weights", weights)):
+        what = f'the cache\'s "{key}"'
+        listed = _as_list(cache[key], what, len(values), f"the list of all {len(values)} {key}")
+        _compare_entries(listed, values, what, advice=f"the cache holds the {key} themselves")
 
 
 def check_chain_backward(
@@ -242,11 +268,12 @@ def check_chain_backward(
 ) -> float:
     """Check ``chain_backward(dout, cache) -> (dxs, dWs)`` against gradlib's reference.
 
+    The cache is gradlib's own for a random x (so only the backward pass is graded) and dout is random.
+
     Returns:
         The worst relative error over all gradients.
     """
-    weights = _chain_weights(dims, seed)
-    x = np.random.default_rng(seed + 1).normal(size=(n, dims[0]))
+    x, weights = _chain_inputs(dims, n, seed)
     acts, cache = ref_chain.chain_forward(x, weights)
     dout = np.random.default_rng(seed + 2).normal(size=acts[-1].shape)
     kept = _copies(dout, *acts, *weights)
@@ -261,26 +288,31 @@ def check_chain_backward(
     dxs = _as_list(dxs, "dxs", L + 1, _DXS_HINT.format(L=L))
     dWs = _as_list(dWs, "dWs", L, f"one gradient per weight matrix (L = {L})")
     rdxs, rdWs = ref_chain.chain_backward(dout, cache)
+    dx_shape = (
+        "dxs[k] has the shape of activations[k]: is your list in reverse order, or did you use W instead "
+        "of W.T?"
+    )
+    dW_shape = (
+        "dWs[k] has the shape of weights[k]: dW = activations[k].T @ dxs[k+1] (the layer's input, not its "
+        "output)"
+    )
+    return max(
+        _compare_entries(dxs, rdxs, "dxs", shape_hint=dx_shape, advice="dxs[k-1] = dxs[k] @ W[k-1].T"),
+        _compare_entries(
+            dWs, rdWs, "dWs", shape_hint=dW_shape, advice="dWs[k] = activations[k].T @ dxs[k+1]"
+        ),
+    )
+
+
+def _compare_entries(
+    got_list: list, want_list: list, label: str, *, shape_hint: str | None = None, advice: str
+) -> float:
+    """Compare a list of arrays entry by entry (dtype, shape, values); return the worst relative error."""
     worst = 0.0
-    for k, (got, want) in enumerate(zip(dxs, rdxs, strict=True)):
-        got = as_array(
-            got,
-            name=f"dxs[{k}]",
-            shape=want.shape,
-            hint="dxs[k] has the shape of activations[k]: "
-            "is your list in reverse order, or did you use W instead of W.T?",
-        )
-        worst = max(worst, assert_close(got, want, name=f"dxs[{k}]", hint="dxs[k-1] = dxs[k] @ W[k-1].T"))
-    for k, (got, want) in enumerate(zip(dWs, rdWs, strict=True)):
-        got = as_array(
-            got,
-            name=f"dWs[{k}]",
-            shape=want.shape,
-            hint="dWs[k] has the shape of weights[k]: "
-            "dW = activations[k].T @ dxs[k+1] (the layer's input, not its output)",
-        )
-        hint = "dWs[k] = activations[k].T @ dxs[k+1]"
-        worst = max(worst, assert_close(got, want, name=f"dWs[{k}]", hint=hint))
+    for k, (got, want) in enumerate(zip(got_list, want_list, strict=True)):
+        check_dtype(got, name=f"{label}[{k}]")
+        got = as_array(got, name=f"{label}[{k}]", shape=want.shape, hint=shape_hint)
+        worst = max(worst, assert_close(got, want, name=f"{label}[{k}]", advice=advice))
     return worst
 
 
@@ -324,15 +356,17 @@ def check_output_scale(output_scale: Callable, cases: list[tuple[float, int]]) -
         expected = ref_chain.output_scale(scale, depth)
         with _quiet():
             got = call(output_scale, scale, depth, name="output_scale")
+        check_dtype(got, name=f"output_scale({scale!r}, {depth!r})")
         try:
             got = float(got)
         except (TypeError, ValueError, OverflowError):
             raise CheckFailure(f"output_scale({scale!r}, {depth!r}) returned {got!r}, not a number") from None
         if math.isinf(expected):
             if got != expected:
+                sign = " (an odd power of a negative scale is negative)" if got == -expected else ""
                 raise CheckFailure(
                     f"output_scale({scale!r}, {depth!r}) returned {got!r}; {scale!r}**{depth} is beyond "
-                    f"float64's range, so the answer is {expected!r}"
+                    f"float64's range, so the answer is {expected!r}{sign}"
                 )
             continue
         if got == scale * depth:
@@ -384,17 +418,44 @@ def check_first_overflow_depth(first_overflow_depth: Callable, cases: list[tuple
         got = int(got)
         if got == expected:
             continue
-        in64 = ref_chain.first_overflow_depth(scale, np.float64)
-        if got == expected - 1:
-            hint = "off by one: that is the last depth that is still finite, not the first that is inf"
-        elif got == expected + 1:
-            hint = "off by one: count the layer whose product first becomes inf"
-        elif got == in64 and np.dtype(dtype) != np.float64:
-            hint = f"that is where float64 overflows; do the products in {np.dtype(dtype).name}"
-        else:
-            hint = f"multiply p = p * scale in {np.dtype(dtype).name}, starting at p = 1, until p is inf"
+        hint = _overflow_hint(scale, np.dtype(dtype), got, expected)
         raise CheckFailure(f"{what} returned {got}, expected {expected}: {hint}")
     return len(cases)
+
+
+def _unrounded_depths(scale: float, dt: np.dtype) -> set[int]:
+    """Depths found with the scale NOT rounded to ``dt``: step by step, and by the formula log(max)/log|s|."""
+    depths = {math.ceil(math.log(float(np.finfo(dt).max)) / math.log(abs(scale)))}
+    if float(dt.type(scale)) != scale:
+        p, depth = dt.type(1), 0
+        with np.errstate(over="ignore"):
+            while np.isfinite(p) and depth < 200_000:
+                p, depth = dt.type(float(p) * scale), depth + 1
+        depths.add(depth)
+    return depths
+
+
+def _overflow_hint(scale: float, dt: np.dtype, got: int, expected: int) -> str:
+    """Why ``first_overflow_depth(scale, dt)`` returned ``got`` rather than ``expected``."""
+    if got == expected + 1 and scale < 0 and expected % 2 == 1:
+        return (
+            f"at depth {expected} the product is -inf (an odd power of a negative scale is negative), which "
+            "is an overflow too: test np.isinf(p), not p == np.inf"
+        )
+    rounded = float(dt.type(scale))
+    if rounded != scale and got in _unrounded_depths(scale, dt):
+        return (
+            f"{scale!r} is not a {dt.name} number: stored as {dt.name} it is {rounded:.6g}, and every "
+            f"layer multiplies by that. Convert the scale to {dt.name} first and multiply step by step in "
+            f"{dt.name}"
+        )
+    if got == expected - 1:
+        return "off by one: that is the last depth that is still finite, not the first that is inf"
+    if got == expected + 1:
+        return "off by one: count the layer whose product first becomes inf"
+    if dt != np.float64 and got == ref_chain.first_overflow_depth(scale, np.float64):
+        return f"that is where float64 overflows; do the products in {dt.name}"
+    return f"multiply p = p * scale in {dt.name}, starting at p = 1, until p is inf"
 
 
 def check_first_overflow_depth_rejects(first_overflow_depth: Callable, scales: list[float]) -> int:

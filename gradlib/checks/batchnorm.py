@@ -411,13 +411,7 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
 
 
 def backward_training(
-    batchnorm_forward: Callable,
-    batchnorm_backward: Callable,
-    *,
-    N: int,
-    D: int,
-    eps: float = 1e-5,
-    seed: int = 0,
+    forward: Callable, backward: Callable, *, N: int, D: int, eps: float = 1e-5, seed: int = 0
 ) -> float:
     """Check a training-mode backward pass against gradlib's, for the same x, gamma, beta and dout.
 
@@ -425,8 +419,8 @@ def backward_training(
     compared with the reference's gradients, not with a numerical gradient of the student's forward.
 
     Args:
-        batchnorm_forward: the student's forward (only used to make the cache).
-        batchnorm_backward: the student's backward.
+        forward: the student's ``batchnorm_forward`` (only used to make the cache).
+        backward: the student's ``batchnorm_backward``.
         N: batch size.
         D: number of features.
         eps: eps passed to the forward.
@@ -438,32 +432,15 @@ def backward_training(
     Raises:
         CheckFailure: naming the mistake (mean and variance treated as constants, missing gamma, ...).
     """
-    return _backward(batchnorm_forward, batchnorm_backward, N=N, D=D, eps=eps, seed=seed, training=True)
+    return _backward(forward, backward, N=N, D=D, eps=eps, seed=seed, training=True)
 
 
 def backward_eval(
-    batchnorm_forward: Callable,
-    batchnorm_backward: Callable,
-    *,
-    N: int,
-    D: int,
-    eps: float = 1e-5,
-    seed: int = 0,
+    forward: Callable, backward: Callable, *, N: int, D: int, eps: float = 1e-5, seed: int = 0
 ) -> float:
-    """Check an eval-mode backward pass (running statistics are constants) against gradlib's.
+    """Check an eval-mode backward pass, where the running statistics are constants, against gradlib's.
 
-    Args:
-        batchnorm_forward: the student's forward (only used to make the cache).
-        batchnorm_backward: the student's backward.
-        N: batch size.
-        D: number of features.
-        eps: eps passed to the forward.
-        seed: seed of the inputs.
-
-    Returns:
-        The worst relative error of dx, dgamma and dbeta.
-
-    Raises:
-        CheckFailure: naming the mistake (the training formula used in eval mode, ...).
+    Arguments and result are those of :func:`backward_training`; a failure names the mistake (the
+    training formula used in eval mode, a missing gamma or eps, ...).
     """
-    return _backward(batchnorm_forward, batchnorm_backward, N=N, D=D, eps=eps, seed=seed, training=False)
+    return _backward(forward, backward, N=N, D=D, eps=eps, seed=seed, training=False)

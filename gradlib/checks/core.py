@@ -171,6 +171,7 @@ def assert_close(
     atol: float = 1e-12,
     hint: str | None = None,
     n: int | None = None,
+    advice: str | None = None,
 ) -> float:
     """Compare a student's array with the reference, elementwise ``|g - e| <= atol + rtol * |e|``.
 
@@ -184,6 +185,8 @@ def assert_close(
             with :func:`gradlib.checks.diagnosis.describe`'s account of how the values relate (a constant
             factor, a sign flip, a transpose, float32 rounding, off by one, nan/inf), when it finds one.
         n: a size N of the problem (batch, fan_in, ...), so that a factor N or 1/N is named.
+        advice: what the right computation is (e.g. a formula), appended last; unlike ``hint`` it does
+            not replace the diagnosis.
 
     Returns:
         The relative error (:func:`rel_error`) between the two.
@@ -212,7 +215,8 @@ def assert_close(
             except Exception:  # noqa: BLE001 - a diagnosis must never hide the failure itself
                 found = None
             hint = f"Likely cause: {found}." if found else None
-        raise CheckFailure(msg + (f". {hint}" if hint else ""))
+        msg += f". {hint}" if hint else ""
+        raise CheckFailure(msg.rstrip(".") + f". {advice}" if advice else msg)
     return rel_error(got, expected)
 
 
