@@ -40,7 +40,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, gradebook_lock, integrity, sandbox
+from autograder import build, gradebook_lock, integrity, kernel, sandbox
 from autograder.cleanroom import harness
 from autograder.cleanroom.client import clean_room_env
 from autograder.options import GradeOptions
@@ -317,7 +317,7 @@ def _worker_config(worker: Worker, scratch: Path, nbdir: Path):
     cfg.CourseDirectory.db_url = worker.db_url
     cfg.OverwriteCells.add_missing_cells = True
     cfg.Execute.timeout = options.cell_timeout
-    cfg.Execute.kernel_manager_class = sandbox.SandboxedKernelManager
+    cfg.Execute.kernel_manager_class = kernel.SandboxedKernelManager
     cfg.Execute.startup_timeout = 60
     cfg.Execute.shutdown_kernel = "immediate"  # the sandbox is torn down anyway; saves ~0.4 s
     cfg.SandboxedKernelManager.scratch = str(scratch)

@@ -19,9 +19,8 @@ engine copies that text into every result's ``sandbox`` field).
 :class:`Zygote` is a worker's handle on a sandboxed fork server (its sandboxed end is
 :mod:`autograder.cleanroom.zygote`). Processes are read from ``/proc`` by :mod:`autograder.cleanroom.procfs`.
 
-:class:`SandboxedKernelManager` is a Jupyter kernel manager that starts the kernel through :func:`command`
-and talks to it over Unix sockets (ZMQ ``ipc`` transport) in the scratch directory, since a kernel without
-a network cannot be reached over TCP; this also removes the TCP port clashes of parallel kernels.
+The grading kernel's manager and provisioner, which start kernels through :func:`command` or a
+:class:`Zygote`, are :mod:`autograder.kernel`'s.
 """
 
 from __future__ import annotations
@@ -39,9 +38,6 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
-from traitlets import Any, Bool, Integer, List, Unicode
-
 from autograder import limits
 from autograder.cleanroom import BOOT, PACKAGE_DIR, wire
 from autograder.cleanroom.procfs import descendants, namespace_pid, process_state
@@ -51,12 +47,12 @@ __all__ = [
     "GIB",
     "ForkedProcess",
     "SandboxPolicy",
-    "SandboxedKernelManager",
     "Zygote",
     "bwrap_available",
     "command",
     "describe",
     "descendants",
+    "environment",
     "isolates",
     "kill_tree",
     "parse_bytes",
@@ -174,7 +170,8 @@ def _rlimits(policy: SandboxPolicy, address_space: bool = True) -> list[str]:
     return ["prlimit", *rlimits, "--"]
 
 
-def _env(extra: dict[str, str]) -> dict[str, str]:
+def environment(extra: dict[str, str]) -> dict[str, str]:
+    """The sandbox's environment: the few kept variables, a plain PATH, and ``extra`` on top."""
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)}
     env.setdefault("LANG", "C.UTF-8")
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])
@@ -208,7 +205,7 @@ def command(
         extra = {"HOME": scratch, "TMPDIR": scratch, **(env or {})}
         adopting = [sys.executable, "-I", "-c", _ADOPTING_LAUNCHER, *(f"{k}={v}" for k, v in extra.items())]
         return (group.launcher if group is not None else list)([*adopting, "--", *inner])
-    variables = _env({"HOME": scratch, "TMPDIR": scratch, **(env or {})})
+    variables = environment({"HOME": scratch, "TMPDIR": scratch, **(env or {})})
     cmd = [exe, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"]
     cmd += ["--new-session", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
     cmd += limits.tmpfs_args(limits.Limits(memory=policy.memory)) + ["--mqueue", "/dev/mqueue"]
@@ -375,113 +372,3 @@ class ForkedProcess:
 
     def terminate(self) -> None:  # noqa: D102 - as Popen.terminate
         self.send_signal(signal.SIGTERM)
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel runs under :func:`command` and listens on Unix sockets.
-
-    Configure it through traitlets (``c.SandboxedKernelManager.scratch = ...``, and ``zygote``: the worker's
-    kernel :class:`Zygote`, or None to start every kernel fresh); the engine sets
-    ``c.Execute.kernel_manager_class`` to this class. Interrupts are sent as messages (a signal to
-    bubblewrap would not reach the kernel). When the kernel is shut down, :attr:`strays` becomes the number
-    of processes it left running in its sandbox (without namespaces: in its process tree, which are then
-    killed).
-    """
-
-    scratch = Unicode(help="writable scratch directory (kernel sockets, HOME, TMPDIR)").tag(config=True)
-    notebook_dir = Unicode(help="directory holding the notebook copy (kernel cwd, writable)").tag(config=True)
-    memory = Integer(SandboxPolicy.memory).tag(config=True)
-    cpu_seconds = Integer(SandboxPolicy.cpu_seconds).tag(config=True)
-    isolate = Bool(True).tag(config=True)
-    extra_env = List(Unicode(), help="KEY=VALUE pairs set inside the sandbox").tag(config=True)
-    zygote = Any(None, allow_none=True, help="the Zygote to fork kernels from (None: fresh)").tag(config=True)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        run = Path(self.scratch)
-        self.transport = "ipc"
-        self.ip = str(run / "k")
-        self.connection_file = str(run / "kernel.json")
-        #: Processes the kernel left running, counted at shutdown (None until then).
-        self.strays: int | None = None
-
-    @property
-    def kernel_spec(self):  # noqa: D102 - same as the base class, with message-based interrupts
-        spec = super().kernel_spec
-        if spec is not None:
-            spec.interrupt_mode = "message"
-        return spec
-
-    def format_kernel_cmd(self, extra_arguments=None):  # noqa: D102 - wraps the base command
-        self._inner_argv = super().format_kernel_cmd(extra_arguments)
-        return command(
-            self._inner_argv,
-            writable=self._dirs(),
-            policy=self._policy(),
-            cwd=self._cwd(),
-            env=self._extra_env(),
-        )
-
-    def _policy(self) -> SandboxPolicy:
-        return SandboxPolicy(memory=self.memory, cpu_seconds=self.cpu_seconds, isolate=self.isolate)
-
-    def _dirs(self) -> list[str]:
-        return [self.scratch] + ([self.notebook_dir] if self.notebook_dir else [])
-
-    def _cwd(self) -> str:
-        return self.notebook_dir or self.scratch
-
-    def _extra_env(self) -> dict[str, str]:
-        return dict(item.split("=", 1) for item in self.extra_env)
-
-    def _process(self):
-        return getattr(self.provisioner, "process", None)
-
-    def kill_tree(self) -> bool:
-        """SIGKILL the kernel and everything it started; False when no kernel process is known."""
-        process = self._process()
-        if process is None:
-            return False
-        kill_tree(process.pid)
-        return True
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        # Written for jupyter_client 8.x (8.10): the private launch step, overridden to fork the kernel
-        # from the zygote and to send the kernel's output to a log. A kernel provisioner would be the
-        # public way; it needs an entry point installed with the package.
-        zygote = self.zygote
-        if zygote is not None and all(Path(d).is_relative_to(zygote.scratch) for d in self._dirs()):
-            env = _env({"HOME": self.scratch, "TMPDIR": self.scratch, **self._extra_env()})
-            process = zygote.spawn_kernel(self._inner_argv, self._cwd(), env, self.cpu_seconds)
-            if process is not None:
-                self.provisioner.process, self.provisioner.pid = process, process.pid
-                self.provisioner.pgid, self.provisioner.cwd = None, self._cwd()
-                self._reconcile_connection_info(self.provisioner.connection_info)
-                return
-        # The kernel's own chatter goes to a log in its scratch dir, not the grader's terminal.
-        kw["stdout"] = subprocess.DEVNULL
-        kw["stderr"] = open(Path(self.scratch) / "kernel.log", "ab")  # noqa: SIM115 - closed with the process
-        try:
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
-        finally:
-            kw["stderr"].close()
-
-    async def shutdown_kernel(self, now: bool = False, restart: bool = False):  # noqa: D102
-        self.strays = self._count_strays()
-        return await super()._async_shutdown_kernel(now=now, restart=restart)
-
-    def _count_strays(self) -> int:
-        process = self._process()
-        if process is None or process.poll() is not None:
-            return 0
-        if isinstance(process, ForkedProcess):
-            # bwrap -> its pid 1 -> the zygote -> the kernel; anything else was left behind.
-            return max(0, self.zygote.strays() - 1)
-        if isolates(self._policy()):
-            # bwrap -> its pid 1 -> the kernel; anything else is a process the kernel left behind.
-            return max(0, len(descendants(process.pid)) - 2)
-        # Without namespaces the kernel is a child subreaper (see command()): whatever it started, even
-        # a double-forked daemon, is its descendant. Count them, then end them (bubblewrap would have).
-        strays = descendants(process.pid)
-        _kill(strays)
-        return len(strays)
