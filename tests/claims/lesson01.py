@@ -1,10 +1,11 @@
-"""Lesson 01's claims: the gradient checker's accuracy, 2^100 and 0.5^100, float limits, random chains."""
+"""Lesson 01's claims: gradient checks, 2^100 and 0.5^100, float limits, random chains, weight gradients."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import torch
 
 from claims import Claim
 from gradlib import chain, layers
@@ -59,6 +60,49 @@ def _fifteen_decades():
         assert all(13 <= d <= 17 for d in decades), f"s = {s}: decades over 50 layers {np.round(decades, 1)}"
 
 
+def _identity_chain_gradient_ratio():
+    """Figure 1: 100 layers W = sI; the input's gradient over the top's is s^100, checked against torch."""
+    x = np.array([[1.0, -2.0, 0.5]])
+    for s in (2.0, 0.5):
+        g = chain.chain_norms(x, chain.scaled_identity_weights(100, 3, s))["gradient_norms"]
+        xt = torch.tensor(x, requires_grad=True)
+        out = xt
+        for _ in range(100):
+            out = out @ (s * torch.eye(3, dtype=torch.float64))
+        out.sum().backward()
+        oracle = float(xt.grad.norm()) / math.sqrt(3)
+        assert math.isclose(g[0] / g[-1], oracle, rel_tol=1e-12), (s, g[0] / g[-1], oracle)
+        decades = math.log10(g[0] / g[-1])
+        assert abs(abs(decades) - 30) < 0.2 and (decades > 0) == (s > 1), f"s = {s}: {decades:.2f} decades"
+
+
+def _unit_scale_drifts_slowly():
+    drift = []
+    for i in range(5):
+        rng = np.random.default_rng(100 + i)
+        weights = chain.random_gaussian_weights(50, 64, std=1 / math.sqrt(64), rng=rng)
+        g = chain.chain_norms(rng.normal(size=(8, 64)), weights)["gradient_norms"]
+        drift.append(math.log10(g[0] / g[-1]))
+    assert max(map(abs, drift)) < 1, f"s = 1 is not slow: decades over 50 layers {np.round(drift, 2)}"
+    assert max(drift) - min(drift) > 0.2, f"s = 1 does not drift apart: {np.round(drift, 2)}"
+
+
+def _figure4_weight_gradients():
+    """Figure 4's own draws (seed 7): flat across layers, shifted as a whole by about s^49."""
+    rng = np.random.default_rng(7)
+    level = {}
+    for s in (0.5, 1.0, 2.0):
+        weights = chain.random_gaussian_weights(50, 64, std=s / math.sqrt(64), rng=rng)
+        g = chain.chain_norms(rng.normal(size=(8, 64)), weights)["weight_gradient_norms"]
+        assert g.max() / g.min() < 4, f"s = {s}: layers span a factor {g.max() / g.min():.2f}"
+        level[s] = np.log10(g)
+    up, down = np.mean(level[2.0] - level[1.0]), np.mean(level[1.0] - level[0.5])
+    assert 13.5 <= up <= 16.5 and 13.5 <= down <= 16.5, (
+        f"decades s=2 over s=1 {up:.2f}, s=1 over 0.5 {down:.2f}"
+    )
+    assert f"{2.0**49:.0e}" == "6e+14", 2.0**49
+
+
 CLAIMS = [
     Claim(
         L,
@@ -75,4 +119,20 @@ CLAIMS = [
         _float_limits,
     ),
     Claim(L, "cell-030", "the $s = 2$ lines climb about 15 decades over 50 layers", _fifteen_decades),
+    Claim(
+        L,
+        "cell-019",
+        "With $s = 2$ the first layer receives a gradient $10^{30}$ times larger than the last; with "
+        "$s = 0.5$, $10^{30}$ times smaller.",
+        _identity_chain_gradient_ratio,
+    ),
+    Claim(L, "cell-030", "Even $s = 1$ drifts slowly", _unit_scale_drifts_slowly),
+    Claim(
+        L,
+        "cell-030",
+        "for each $s$ the 50 layers lie within a factor of about 3 of each other, but the $s = 2$ layers sit "
+        "about 15 decades above the $s = 1$ layers ($2^{49} \\approx 6 \\times 10^{14}$) and the $s = 0.5$ "
+        "layers about 15 decades below",
+        _figure4_weight_gradients,
+    ),
 ]
