@@ -18,6 +18,7 @@ import numpy as np
 from gradlib import activations as ref
 from gradlib import diagnostics
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype
 
 __all__ = ["EXTREMES", "check_activation", "check_dead_fraction", "dead_fraction_reference"]
 
@@ -190,6 +191,7 @@ def check_activation(
     assert_unchanged(kept, x, name="x")
     with np.errstate(all="ignore"):
         expected = _reference(name, param)(x)
+    check_dtype(out, name=shown)
     out = as_array(out, name=shown, shape=x.shape, hint="an activation returns an array of the input's shape")
     if np.isnan(out).any() and not np.isnan(expected).any():
         where = float(x[np.isnan(out)].ravel()[0])

@@ -21,6 +21,7 @@ import numpy as np
 from gradlib import batchnorm as ref
 from gradlib.checks import core
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype
 
 __all__ = [
     "backward_eval",
@@ -95,6 +96,10 @@ def _call_forward(fn: Callable, inp: dict, *, training: bool, momentum: float, e
             f"got {type(result).__name__}"
             + (f" of length {len(result)}" if isinstance(result, tuple) else "")
         )
+    for label, value in zip(
+        ("out", "new_running_mean", "new_running_var"), (result[0], *result[2:]), strict=True
+    ):
+        check_dtype(value, name=label)
     return result
 
 
@@ -348,6 +353,8 @@ def _call_backward(forward: Callable, backward: Callable, inp: dict, *, training
     assert_unchanged(inp["dout"], dout, name="dout")
     if not isinstance(grads, tuple) or len(grads) != 3:
         raise CheckFailure("batchnorm_backward must return a tuple (dx, dgamma, dbeta)")
+    for label, value in zip(("dx", "dgamma", "dbeta"), grads, strict=True):
+        check_dtype(value, name=label)
     N, D = inp["x"].shape
     shapes = ((N, D), (D,), (D,))
     names = ("dx", "dgamma", "dbeta")
@@ -392,10 +399,15 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
         )[1]  # fmt: skip
         eval_inv_std = 1.0 / np.sqrt(inp["running_var"] + eps)
         eval_x_hat = (inp["x"] - inp["running_mean"]) * eval_inv_std
+        batch_inv_std = train_cache["inv_std"]
         dx_mistakes = {
-            "in eval mode the running statistics are constants: dx = dout * gamma / "
-            "sqrt(running_var + eps), without the paths through the batch mean and variance": lambda: (
-                ref.batchnorm_backward(dout, train_cache)[0]
+            "you computed the training-mode gradient from the batch's x_hat and 1/sqrt(var + eps): in eval "
+            "mode the cache must hold those of the running statistics, x_hat = (x - running_mean) / "
+            "sqrt(running_var + eps), and dx = dout * gamma / sqrt(running_var + eps) has no paths through "
+            "the batch mean and variance": lambda: ref.batchnorm_backward(dout, train_cache)[0],
+            "dx = dout * gamma * inv_std with the batch's inv_std: in eval mode the cache must hold "
+            "1/sqrt(running_var + eps), the constant the forward pass normalized with": lambda: (
+                dout * inp["gamma"] * batch_inv_std
             ),
             "in eval mode the running statistics are constants: dx = dout * gamma / sqrt(running_var + eps), "
             "without the mean and projection corrections of the training-mode formula": lambda: (

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype
 
 __all__ = ["check_layernorm_backward", "check_layernorm_forward", "make_inputs", "torch_layernorm"]
 
@@ -92,12 +93,6 @@ def _compare(name: str, got, expected, mistakes: dict, context: str) -> float:
         raise CheckFailure(f"{exc} ({context}){hint}") from None
 
 
-def _float64(value: object, name: str) -> None:
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and dtype != np.float64:
-        raise CheckFailure(f"{name} has dtype {dtype}; with float64 inputs it must be float64 too")
-
-
 def _forward(fn: Callable, inp: dict, eps: float | None) -> tuple[np.ndarray, object]:
     args = [inp[k].copy() for k in ("x", "gamma", "beta")]
     kwargs = {} if eps is None else {"eps": eps}
@@ -107,7 +102,7 @@ def _forward(fn: Callable, inp: dict, eps: float | None) -> tuple[np.ndarray, ob
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"layernorm_forward must return a tuple (out, cache), got {type(result).__name__}")
     out, cache = result
-    _float64(out, "out")
+    check_dtype(out, name="out")
     return as_array(out, name="out", shape=inp["x"].shape), cache
 
 
@@ -188,7 +183,7 @@ def check_layernorm_backward(
             f"layernorm_backward must return a tuple (dx, dgamma, dbeta), got {type(result).__name__}"
         )
     for value, name in zip(result, ("dx", "dgamma", "dbeta"), strict=True):
-        _float64(value, name)
+        check_dtype(value, name=name)
     dx, dgamma, dbeta = result
     context = f"x {inp['x'].shape}"
     x_hat = (inp["x"] - inp["x"].mean(1, keepdims=True)) / np.sqrt(inp["x"].var(1, keepdims=True) + used)

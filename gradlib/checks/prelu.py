@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
+from gradlib.checks.diagnosis import check_dtype
 
 __all__ = ["check_prelu_backward", "check_prelu_forward", "make_inputs", "torch_prelu"]
 
@@ -63,14 +64,8 @@ def _forward(fn: Callable, x: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"prelu_forward must return a tuple (out, cache), got {type(result).__name__}")
     out, cache = result
-    _float64(out, "out")
+    check_dtype(out, name="out")
     return as_array(out, name="out", shape=x.shape), cache
-
-
-def _float64(value: object, name: str) -> None:
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and dtype != np.float64:
-        raise CheckFailure(f"{name} has dtype {dtype}; with float64 inputs it must be float64 too")
 
 
 def check_prelu_forward(
@@ -177,8 +172,8 @@ def check_prelu_backward(
     if not isinstance(result, tuple) or len(result) != 2:
         raise CheckFailure(f"prelu_backward must return a tuple (dx, dalpha), got {type(result).__name__}")
     dx, dalpha = result
-    _float64(dx, "dx")
-    _float64(dalpha, "dalpha")
+    check_dtype(dx, name="dx")
+    check_dtype(dalpha, name="dalpha")
     context = f"x of shape {x.shape}, alpha of shape {alpha.shape}"
     if np.shape(dalpha) != alpha.shape:
         hint = {
