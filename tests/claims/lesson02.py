@@ -1,10 +1,11 @@
-"""Lesson 02's claims: dying ReLUs, PReLU's learned slopes, the bias shift, 20- and 50-layer stacks."""
+"""Lesson 02's claims: sigmoid chains, dying ReLUs, PReLU's slopes, bias shifts, 20- and 50-layer stacks."""
 
 from __future__ import annotations
 
 from functools import cache
 
 import numpy as np
+import torch
 
 from claims import REPO, Claim
 from gradlib import activations as act
@@ -155,6 +156,48 @@ def _selu_settles_relu_shrinks():
     assert tanh[-1] < tanh[24] < tanh[9] < tanh[0], f"tanh stds do not decay: {tanh.round(3)}"
 
 
+def _sigmoid_chain_bound():
+    """Section 1: a chain of L sigmoids (weights 1) scales the gradient by at most 0.25^L; torch agrees."""
+    a0 = np.concatenate([np.linspace(-10, 10, 201), np.random.default_rng(0).normal(0, 3, size=200)])
+    for depth, decades in ((10, -6), (20, -12)):
+        a, product = a0, np.ones_like(a0)
+        for _ in range(depth):
+            product, a = product * act.sigmoid_grad(a), act.sigmoid(a)
+        t = torch.tensor(a0, requires_grad=True)
+        out = t
+        for _ in range(depth):
+            out = torch.sigmoid(out)
+        out.sum().backward()
+        np.testing.assert_allclose(product, t.grad.numpy(), rtol=1e-10)
+        assert product.max() <= 0.25**depth, f"{depth} sigmoids: largest factor {product.max():.3e}"
+        assert round(np.log10(0.25**depth)) == decades, (depth, 0.25**depth)
+
+
+def _sigmoid_weight_sweep():
+    """Section 1: a_k = sigmoid(w a_{k-1}) at its fixed point; best factor w sigmoid'(w a*) over w."""
+    w = np.linspace(0.1, 20, 4000)
+    a = np.full_like(w, 0.5)
+    for _ in range(3000):
+        a = act.sigmoid(w * a)
+    factor = w * act.sigmoid_grad(w * a)
+    best = int(np.argmax(factor))
+    t = torch.tensor(a[best], requires_grad=True)
+    torch.sigmoid(w[best] * t).backward()
+    assert abs(float(t.grad) - factor[best]) < 1e-9, (float(t.grad), factor[best])
+    assert 1.4 <= w[best] <= 1.9 and 0.25 < factor[best] < 0.3, f"best w {w[best]:.2f}: {factor[best]:.3f}"
+    assert factor[w >= 4].max() < 0.08, f"w >= 4: largest factor {factor[w >= 4].max():.3f}"
+    assert factor.max() < 1, "some weight lets the gradient through"
+
+
+def _sigmoid_drops_tanh_elu_slower():
+    decades = {
+        n: np.log10(_stack_norms(n)[-1] / _stack_norms(n)[0]) for n in ("sigmoid", "tanh", "elu", "relu")
+    }
+    per_layer = 10 ** (decades["sigmoid"] / 20)
+    assert decades["sigmoid"] > 6 and 3.5 <= per_layer <= 6, f"sigmoid: {decades}, {per_layer:.2f} per layer"
+    assert 0 < decades["tanh"] < decades["relu"] / 2 and 0 < decades["elu"] < decades["relu"] / 2, decades
+
+
 CLAIMS = [
     Claim(L, "cell-023", "With learning rates 0.01 and 0.03 no unit dies.", _no_unit_dies_at_low_rates),
     Claim(L, "cell-023", "From 0.05 on, the first few steps can kill part of the layer", _part_dies_from_005),
@@ -228,4 +271,29 @@ CLAIMS += [
         "was at initialization to six digits, while the last hidden layer moved by most of its own norm.",
         _weight_movement,
     ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-013",
+        "so 10 layers shrink the gradient by at least $0.25^{10} \\approx 10^{-6}$ and 20 layers by "
+        "$\\approx 10^{-12}$",
+        _sigmoid_chain_bound,
+    ),
+    Claim(
+        L,
+        "cell-013",
+        "the best weight ($w \\approx 1.6$) keeps a factor of only about 0.28 per layer, and every "
+        "$w \\ge 4$ less than 0.08: without biases, no weight lets a gradient through a deep sigmoid chain",
+        _sigmoid_weight_sweep,
+    ),
+    Claim(
+        L,
+        "cell-040",
+        "The sigmoid line drops by orders of magnitude: each layer multiplies by $\\sigma' \\le 1/4$ times a "
+        "weight matrix that does not compensate.",
+        _sigmoid_drops_tanh_elu_slower,
+    ),
+    Claim(L, "cell-040", "Tanh and ELU shrink more slowly", _sigmoid_drops_tanh_elu_slower),
 ]
