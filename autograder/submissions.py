@@ -58,7 +58,8 @@ def check_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> str:
     """Why ``path`` cannot be graded as an nbformat 4 notebook; empty when it can.
 
     Never raises for a bad file, and never follows a symbolic link; size, cell count and nesting depth
-    are capped before the JSON is parsed, in time linear in the file's size.
+    are capped before the JSON is parsed, in time linear in the file's size. The JSON is parsed once and
+    that parse is what nbformat validates; the worker parses the submitted bytes again, once, to grade them.
     """
     if path.is_symlink():
         return f"{path.name} is a symbolic link, not a notebook"
@@ -93,12 +94,21 @@ def _check_file(path: Path, max_bytes: int) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate or missing cell ids: integrity's business
-            nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-            nbformat.validate(nb)
+            nbformat.validate(_notebook_node(data))
     except Exception as exc:  # noqa: BLE001 - any schema problem is a reason to refuse the file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"{path.name} is not a valid notebook: {first[:200]}"
     return ""
+
+
+def _notebook_node(data: dict) -> nbformat.NotebookNode:
+    """What ``nbformat.reads(text, as_version=4)`` makes of an nbformat 4 notebook, from its parsed JSON."""
+    try:
+        return nbformat.v4.to_notebook_json(data)
+    except AttributeError as exc:  # as nbformat.reader.reads reports a malformed notebook
+        raise nbformat.ValidationError(
+            f"The notebook is invalid and is missing an expected key: {exc}"
+        ) from None
 
 
 def extract_zip(archive: Path, dest: Path) -> Path:

@@ -46,6 +46,16 @@ def test_check_notebook_accepts_a_notebook(tmp_path):
     assert check_notebook(path) == ""
 
 
+def test_check_notebook_parses_the_file_once(tmp_path, monkeypatch):
+    """Does checking a notebook parse its JSON once, validating what it parsed rather than a second parse?"""
+    path = tmp_path / "01-toy.ipynb"
+    path.write_text(_nb_text())
+    check_notebook(path)  # nbformat's schema is loaded and cached on first use
+    parses, real = [], json.loads
+    monkeypatch.setattr(json, "loads", lambda *args, **kw: parses.append(1) or real(*args, **kw))
+    assert check_notebook(path) == "" and len(parses) == 1
+
+
 def test_check_notebook_refuses_huge_file(tmp_path):
     """Is a notebook over the size limit (e.g. huge stored outputs) refused with its size?"""
     path = tmp_path / "01-toy.ipynb"
