@@ -18,7 +18,7 @@ import numpy as np
 from gradlib import activations as ref
 from gradlib import diagnostics
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
-from gradlib.checks.diagnosis import check_dtype
+from gradlib.checks.diagnosis import check_dtype, describe
 
 __all__ = ["EXTREMES", "check_activation", "check_dead_fraction", "dead_fraction_reference"]
 
@@ -288,7 +288,8 @@ def check_dead_fraction(dead_fraction: Callable, *, n: int = 6, units: int = 10,
         "the fraction of alive units": 1.0 - expected,
     }
     mistake = match_mistake(value, mistakes, rtol=1e-12)
-    hint = f": you computed {mistake}" if mistake else ""
+    found = None if mistake else describe(value, expected, n=units)
+    hint = f": you computed {mistake}" if mistake else (f". Likely cause: {found}" if found else "")
     raise CheckFailure(
         f"dead_fraction of a ({n}, {units}) batch returned {value:g}, expected {expected:g} "
         f"({int(round(expected * units))} of {units} units are <= 0 on every example){hint}"

@@ -297,7 +297,7 @@ def check_chain_backward(
         "output)"
     )
     return max(
-        _compare_entries(dxs, rdxs, "dxs", shape_hint=dx_shape, advice="dxs[k-1] = dxs[k] @ W[k-1].T"),
+        _compare_entries(dxs, rdxs, "dxs", shape_hint=dx_shape, advice="dxs[k-1] = dxs[k] @ W[k-1].T", n=n),
         _compare_entries(
             dWs, rdWs, "dWs", shape_hint=dW_shape, advice="dWs[k] = activations[k].T @ dxs[k+1]"
         ),
@@ -305,14 +305,23 @@ def check_chain_backward(
 
 
 def _compare_entries(
-    got_list: list, want_list: list, label: str, *, shape_hint: str | None = None, advice: str
+    got_list: list,
+    want_list: list,
+    label: str,
+    *,
+    shape_hint: str | None = None,
+    advice: str,
+    n: int | None = None,
 ) -> float:
-    """Compare a list of arrays entry by entry (dtype, shape, values); return the worst relative error."""
+    """Compare a list of arrays entry by entry (dtype, shape, values); return the worst relative error.
+
+    ``n`` is the batch size, so that a factor N or 1/N is named.
+    """
     worst = 0.0
     for k, (got, want) in enumerate(zip(got_list, want_list, strict=True)):
         check_dtype(got, name=f"{label}[{k}]")
         got = as_array(got, name=f"{label}[{k}]", shape=want.shape, hint=shape_hint)
-        worst = max(worst, assert_close(got, want, name=f"{label}[{k}]", advice=advice))
+        worst = max(worst, assert_close(got, want, name=f"{label}[{k}]", advice=advice, n=n))
     return worst
 
 
@@ -369,16 +378,14 @@ def check_output_scale(output_scale: Callable, cases: list[tuple[float, int]]) -
                     f"float64's range, so the answer is {expected!r}{sign}"
                 )
             continue
+        hint = None
         if got == scale * depth:
             hint = "you computed scale * depth; the layers multiply, so it is scale ** depth"
         elif depth > 0 and math.isclose(got, scale ** (depth - 1), rel_tol=1e-9):
             hint = "you computed scale ** (depth - 1): off by one layer"
-        else:
-            hint = "each of the depth layers multiplies by scale"
-        worst = max(
-            worst,
-            assert_close(got, expected, name=f"output_scale({scale!r}, {depth!r})", rtol=1e-12, hint=hint),
-        )
+        name = f"output_scale({scale!r}, {depth!r})"
+        advice = "each of the depth layers multiplies by scale"
+        worst = max(worst, assert_close(got, expected, name=name, rtol=1e-12, hint=hint, advice=advice))
     return worst
 
 

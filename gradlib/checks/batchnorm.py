@@ -136,10 +136,13 @@ def _forward_mistakes(inp: dict, eps: float) -> dict:
     }
 
 
-def _compare(name: str, got, expected, mistakes: dict, context: str) -> float:
-    """Return the relative error of got vs expected, or raise naming the mistake when one matches."""
+def _compare(name: str, got, expected, mistakes: dict, context: str, n: int | None = None) -> float:
+    """Return the relative error of got vs expected, or raise naming the mistake when one matches.
+
+    ``n`` is the batch size, so that a factor N or 1/N is named when no known mistake matches.
+    """
     try:
-        return assert_close(got, expected, name=name, rtol=_RTOL, atol=_ATOL)
+        return assert_close(got, expected, name=name, rtol=_RTOL, atol=_ATOL, n=n)
     except CheckFailure as exc:
         msg = f"{exc} ({context})"
         with np.errstate(all="ignore"):
@@ -379,7 +382,7 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
         ) from None
     ctx = f"{mode} mode, N={N}, D={D}"
     dout = inp["dout"]
-    errors = [_compare("dbeta", dbeta, exp_dbeta, {"you swapped dgamma and dbeta": exp_dgamma}, ctx)]
+    errors = [_compare("dbeta", dbeta, exp_dbeta, {"you swapped dgamma and dbeta": exp_dgamma}, ctx, N)]
     dgamma_mistakes = {
         "you swapped dgamma and dbeta": exp_dbeta,
         "dgamma must use the normalized input: dgamma = sum(dout * x_hat, axis=0), not dout * x": lambda: (
@@ -389,7 +392,7 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
             dout * out
         ).sum(axis=0),
     }
-    errors.append(_compare("dgamma", dgamma, exp_dgamma, dgamma_mistakes, ctx))
+    errors.append(_compare("dgamma", dgamma, exp_dgamma, dgamma_mistakes, ctx, N))
     if training:
         dx_mistakes = _backward_mistakes(inp, eps)
     else:
@@ -418,7 +421,7 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
                 dout * inp["gamma"] / np.sqrt(inp["running_var"])
             ),
         }
-    errors.append(_compare("dx", dx, exp_dx, dx_mistakes, ctx))
+    errors.append(_compare("dx", dx, exp_dx, dx_mistakes, ctx, N))
     return max(errors)
 
 

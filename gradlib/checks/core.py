@@ -141,6 +141,8 @@ def as_array(
         arr = np.asarray(arr).view(np.ndarray).copy()
     if shape is not None and arr.shape != tuple(shape):
         extra = f": {hint}" if hint else ""
+        if arr.ndim == 2 and arr.shape == tuple(shape)[::-1]:
+            extra = f" (the transpose of that shape: swap the axes){extra}"
         raise CheckFailure(f"{name} has shape {arr.shape}, expected {tuple(shape)}{extra}")
     return arr
 

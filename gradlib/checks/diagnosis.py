@@ -17,7 +17,7 @@ message of a few lines, or returns quietly.
 
 **Diagnosis** (``describe(got, expected, n=None)``): when an array is wrong, return one sentence saying
 how it relates to the right answer, or None. The relations tried, in order: NaN or inf where the answer
-is finite; the transpose; a sign flip; a constant factor (2, 1/2, √2, 1/√2, N or 1/N for a given ``n``,
+is finite; the transpose; a sign flip; a constant factor (2, 1/2, √2, 1/√2, 100, N or 1/N for a given ``n``,
 or any other constant, printed); float32 rounding of the right answer; the sequence shifted by one
 (off-by-one depth or index); the right values along another axis (a reduction over the wrong axis, when
 ``axis_of`` gives the full array). :func:`gradlib.checks.core.assert_close` appends it to its message when
@@ -145,6 +145,7 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6) -> bool:
 
 def _factor_name(c: float, n: int | None) -> str | None:
     named = {2.0: "2", 0.5: "1/2", math.sqrt(2): "√2", 1 / math.sqrt(2): "1/√2", 3.0: "3", 1 / 3: "1/3"}
+    named.update({100.0: "100", 0.01: "1/100"})
     if n:
         named.update({float(n): f"N = {n}", 1.0 / n: f"1/N (N = {n})"})
         named.update({math.sqrt(n): f"√N (N = {n})", 1 / math.sqrt(n): f"1/√N (N = {n})"})
@@ -181,6 +182,8 @@ def _constant_factor(got: np.ndarray, expected: np.ndarray, n: int | None) -> st
         "1/2": "a factor 2 missing (e.g. the 2 of d(x²) = 2x)",
         "√2": "a factor √2 too many (a ReLU gain, or 2 inside a square root)",
         "1/√2": "a factor √2 missing (a ReLU gain, or the 2 inside a square root)",
+        "100": "a percentage where a fraction was asked",
+        "1/100": "a fraction where a percentage was asked",
     }
     why = hints.get(
         label, "an extra or missing division by N, or a mean where a sum was asked (or the reverse)"

@@ -83,9 +83,9 @@ def _forward_mistakes(inp: dict, eps: float) -> dict:
     }
 
 
-def _compare(name: str, got, expected, mistakes: dict, context: str) -> float:
+def _compare(name: str, got, expected, mistakes: dict, context: str, n: int | None = None) -> float:
     try:
-        return assert_close(got, expected, name=name, rtol=_RTOL, atol=_ATOL)
+        return assert_close(got, expected, name=name, rtol=_RTOL, atol=_ATOL, n=n)
     except CheckFailure as exc:
         with np.errstate(all="ignore"):
             mistake = match_mistake(got, mistakes, rtol=1e-7, atol=1e-10)
@@ -207,6 +207,7 @@ def check_layernorm_backward(
                 ).sum(),
             },
             context,
+            N,
         ),
         _compare(
             "dbeta",
@@ -214,6 +215,7 @@ def check_layernorm_backward(
             dbeta_ref,
             {"dgamma and dbeta swapped": lambda: dgamma_ref},
             context,
+            N,
         ),
     ]
     return max(errs)
