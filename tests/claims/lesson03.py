@@ -155,6 +155,66 @@ def _orthogonal_vs_gaussian():
     np.testing.assert_allclose(norms, norms[0], rtol=1e-10)
 
 
+def _train_tanh_net(W1, W2, b1, steps, lr=0.1):
+    """Section 1's network (tanh, linear output, MSE, SGD) on its data; returns the final parameters, loss."""
+    x, y = data.regression(200, dim=3, rng=np.random.default_rng(0))
+    b2, loss = np.zeros(W2.shape[1]), None
+    for _ in range(steps):
+        h, c1 = layers.affine_forward(x, W1, b1)
+        a, c2 = layers.activation_forward(h, "tanh")
+        o, c3 = layers.affine_forward(a, W2, b2)
+        loss, dout = losses.mse(o, y)
+        da, dW2, db2 = layers.affine_backward(dout, c3)
+        _, dW1, db1 = layers.affine_backward(layers.activation_backward(da, c2), c1)
+        W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
+    return (W1, b1, W2, b2), loss
+
+
+def _torch_two_steps(b1: np.ndarray) -> np.ndarray:
+    """The same two SGD steps from zero weights, by torch autograd: W1 afterwards."""
+    x, y = (torch.from_numpy(v) for v in data.regression(200, dim=3, rng=np.random.default_rng(0)))
+    W1, W2 = torch.zeros(3, 16, dtype=torch.float64), torch.zeros(16, 1, dtype=torch.float64)
+    bb1, b2 = torch.from_numpy(b1.copy()), torch.zeros(1, dtype=torch.float64)
+    params = [p.requires_grad_() for p in (W1, bb1, W2, b2)]
+    for _ in range(2):
+        out = torch.tanh(x @ params[0] + params[1]) @ params[2] + params[3]
+        grads = torch.autograd.grad(torch.mean((out - y) ** 2), params)
+        params = [(p - 0.1 * g).detach().requires_grad_() for p, g in zip(params, grads, strict=True)]
+    return params[0].detach().numpy()
+
+
+def _only_output_bias_learns():
+    (W1, b1, W2, b2), _ = _train_tanh_net(np.zeros((3, 16)), np.zeros((16, 1)), np.zeros(16), 400)
+    assert not W1.any() and not b1.any() and not W2.any(), "a zero start moved W1, b1 or W2"
+    assert abs(b2[0]) > 1e-3, f"the output bias did not learn either: {b2}"
+
+
+def _xavier_loss() -> float:
+    rng = np.random.default_rng(0)
+    data.regression(200, dim=3, rng=rng)  # Figure 1 draws the data first, then the weights
+    W1, W2 = init.xavier_normal((3, 16), rng=rng), init.xavier_normal((16, 1), rng=rng)
+    return _train_tanh_net(W1, W2, np.zeros(16), 400)[1]
+
+
+def _random_biases_zero_weights():
+    """The popular-claims box: zero weights, N(0, 1) hidden biases (draws 10, 11, 12)."""
+    zero_W1, zero_W2, xavier = np.zeros((3, 16)), np.zeros((16, 1)), _xavier_loss()
+    for draw in range(3):
+        biases = np.random.default_rng(10 + draw).normal(size=16)
+        (W1_one, *_), _ = _train_tanh_net(zero_W1, zero_W2, biases, 1)
+        (W1_two, *_), _ = _train_tanh_net(zero_W1, zero_W2, biases, 2)
+        (W1_end, *_), loss = _train_tanh_net(zero_W1, zero_W2, biases, 400)
+        assert not W1_one.any(), f"draw {draw}: W1 moved at the first step, by {np.linalg.norm(W1_one):.2e}"
+        np.testing.assert_allclose(W1_two, _torch_two_steps(biases), rtol=1e-9, atol=1e-15)
+        sv = np.linalg.svd(W1_two, compute_uv=False)
+        assert sv[0] > 0 and sv[1] < 1e-12 * sv[0], (
+            f"draw {draw}: W1 after two steps has singular values {sv}"
+        )
+        spread = float(np.ptp(W1_end, axis=1).max())
+        assert spread > 0.5, f"draw {draw}: the units did not drift apart (spread {spread:.3f})"
+        assert loss > 2 * xavier, f"draw {draw}: final loss {loss:.4f}, Xavier's {xavier:.4f}"
+
+
 CLAIMS = [
     Claim(
         LESSON,
@@ -225,5 +285,28 @@ CLAIMS = [
         "cell-035",
         "The Gaussian product's singular values cover many orders of magnitude",
         _orthogonal_vs_gaussian,
+    ),
+]
+
+CLAIMS += [
+    Claim(LESSON, "cell-002", "$W_2 = 0$: only the output bias learns", _only_output_bias_learns),
+    Claim(
+        LESSON,
+        "cell-004c",
+        "At the first step $W_1$ gets no gradient at all, since $dW_1$ passes through $W_2 = 0$. At the "
+        "second, every column of $W_1$ moves along one and the same direction (the update has rank 1",
+        _random_biases_zero_weights,
+    ),
+    Claim(
+        LESSON,
+        "cell-004c",
+        "After 400 steps the loss is still more than twice what the Xavier start reaches.",
+        _random_biases_zero_weights,
+    ),
+    Claim(
+        LESSON,
+        "cell-004c",
+        "Random biases do make the units different (the spread between them ends well above 0)",
+        _random_biases_zero_weights,
     ),
 ]
