@@ -13,6 +13,13 @@ a grader running as root means nothing. A control group counts every process pla
   it, so a fork bomb stops at ``pids`` tasks.
 * ``cpu``: CPU bandwidth, in cores (CFS quota per 100 ms period).
 
+A program in a group must not start more compute threads than its CPU quota: OpenMP (torch's intra-op
+pool), OpenBLAS and MKL workers spin-wait between parallel regions, so two threads under a one-core quota
+burn the quota spinning and the group sits throttled for the rest of each period (lesson 08's training
+check took 37 s with torch's default two threads on a busy 2-core machine, 4.8 s with one).
+:func:`thread_env` gives the variables those libraries read when they are loaded, and
+:func:`pin_threads` sets the count in a process that has loaded them already.
+
 :func:`create` makes one group under the grader's own cgroup (cgroup v2 where its controllers can be
 delegated there, else the v1 hierarchies of ``memory``, ``pids`` and ``cpu``) and returns a
 :class:`Cgroup`; :meth:`Cgroup.launcher` prefixes an argv so that the program joins the group before it
@@ -33,6 +40,7 @@ import functools
 import itertools
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,13 +52,20 @@ __all__ = [
     "create",
     "describe",
     "launcher",
+    "pin_threads",
     "support",
     "sweep",
+    "thread_env",
+    "threads_for",
     "tmpfs_args",
 ]
 
 #: CFS bandwidth period (microseconds); the quota is ``cpus`` times this.
 CPU_PERIOD_US = 100_000
+#: The CPU bandwidth of a group, in cores, unless its :class:`Limits` say otherwise.
+DEFAULT_CPUS = 1.0
+#: Variables that fix the thread count of OpenMP (torch's intra-op pool), OpenBLAS and MKL at load time.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: Every group this module creates has a name starting with this (see :func:`sweep`).
 PREFIX = "autograder-"
 _V1_CONTROLLERS = ("memory", "pids", "cpu")
@@ -73,7 +88,7 @@ class Limits:
 
     memory: int
     pids: int = 512
-    cpus: float = 1.0
+    cpus: float = DEFAULT_CPUS
 
     def __post_init__(self) -> None:
         if self.memory <= 0:
@@ -82,6 +97,45 @@ class Limits:
             raise ValueError(f"pids limit {self.pids!r} must be at least 1")
         if self.cpus < 0:
             raise ValueError(f"cpus {self.cpus!r} must be >= 0")
+
+    @property
+    def threads(self) -> int:
+        """Compute threads a program in the group should use (see :func:`threads_for`)."""
+        return threads_for(self.cpus)
+
+
+def threads_for(cpus: float) -> int:
+    """Compute threads for a CPU quota of ``cpus`` cores: the whole cores in it, at least one.
+
+    With no quota (``cpus`` 0) every core of the machine.
+    """
+    if cpus < 0:
+        raise ValueError(f"cpus {cpus!r} must be >= 0")
+    return max(1, int(cpus)) if cpus else (os.cpu_count() or 1)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The variables that make OpenMP, OpenBLAS and MKL start ``threads`` threads (read when loaded)."""
+    if threads < 1:
+        raise ValueError(f"threads {threads!r} must be at least 1")
+    return dict.fromkeys(THREAD_VARIABLES, str(threads))
+
+
+def pin_threads(threads: int) -> None:
+    """Use ``threads`` compute threads in this process, in libraries loaded already and any loaded later.
+
+    Sets :func:`thread_env` in ``os.environ`` (for later loads and child processes), torch's intra-op
+    pool when torch is imported, and the BLAS and OpenMP pools threadpoolctl finds.
+    """
+    os.environ.update(thread_env(threads))
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=threads)
 
 
 def _mounts() -> list[tuple[str, str, str, set[str]]]:

@@ -61,7 +61,8 @@ __all__ = [
 
 
 #: Environment variables passed into the sandbox (everything else is cleared: no tokens, no DB URLs).
-_ENV_KEEP = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED", "OMP_NUM_THREADS")
+#: Thread counts are not kept: they follow the sandbox's CPU quota (:func:`autograder.limits.thread_env`).
+_ENV_KEEP = ("LANG", "LC_ALL", "NBGRADER_EXECUTION", "MPLBACKEND", "PYTHONHASHSEED")
 _ENV_KEEP_PREFIXES = ()  # never JPY_*: a Hub terminal holds JPY_API_TOKEN there
 #: The whole environment bubblewrap itself starts with (its pid 1 keeps it, readable as /proc/1/environ).
 _BWRAP_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -78,12 +79,20 @@ class SandboxPolicy:
         cpu_seconds: CPU-time limit in seconds (RLIMIT_CPU); 0 means none.
         file_size: largest file the program may write, in bytes (RLIMIT_FSIZE).
         isolate: use namespaces (bubblewrap); False runs with the rlimits only (``--no-sandbox``).
+        cpus: CPU bandwidth of a zygote's control group, in cores; the program's OpenMP, BLAS and torch
+            thread count follows it (:attr:`threads`).
     """
 
     memory: int = GradeOptions.memory
     cpu_seconds: int = GradeOptions().kernel_cpu_seconds
     file_size: int = GIB
     isolate: bool = True
+    cpus: float = limits.DEFAULT_CPUS
+
+    @property
+    def threads(self) -> int:
+        """Compute threads of a program under this policy: the whole cores of its CPU quota, at least 1."""
+        return limits.threads_for(self.cpus)
 
 
 def parse_bytes(text: str | int) -> int:
@@ -134,7 +143,7 @@ def describe(policy: SandboxPolicy) -> str:
             "ended with its process tree, but student code can read every file the grader can (hidden "
             "tests, solutions, other submissions) and reach the network"
         )
-    group = limits.describe(limits.Limits(memory=policy.memory))
+    group = limits.describe(limits.Limits(memory=policy.memory, cpus=policy.cpus))
     return f"bwrap: no network, read-only system, private scratch, pid namespace; {rlimits}; {group}"
 
 
@@ -170,10 +179,14 @@ def _rlimits(policy: SandboxPolicy, address_space: bool = True) -> list[str]:
     return ["prlimit", *rlimits, "--"]
 
 
-def environment(extra: dict[str, str]) -> dict[str, str]:
-    """The sandbox's environment: the few kept variables, a plain PATH, and ``extra`` on top."""
+def environment(extra: dict[str, str], threads: int | None = None) -> dict[str, str]:
+    """The sandbox's environment: the few kept variables, a plain PATH, and ``extra`` on top.
+
+    OpenMP, OpenBLAS and MKL are told to start ``threads`` threads (default: :class:`SandboxPolicy`'s).
+    """
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)}
     env.setdefault("LANG", "C.UTF-8")
+    env.update(limits.thread_env(SandboxPolicy().threads if threads is None else threads))
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"])
     env.update(extra)
     return env
@@ -202,10 +215,10 @@ def command(
     scratch = str(writable[0])
     ok, exe = bwrap_available()
     if not (policy.isolate and ok):
-        extra = {"HOME": scratch, "TMPDIR": scratch, **(env or {})}
+        extra = {"HOME": scratch, "TMPDIR": scratch, **limits.thread_env(policy.threads), **(env or {})}
         adopting = [sys.executable, "-I", "-c", _ADOPTING_LAUNCHER, *(f"{k}={v}" for k, v in extra.items())]
         return (group.launcher if group is not None else list)([*adopting, "--", *inner])
-    variables = environment({"HOME": scratch, "TMPDIR": scratch, **(env or {})})
+    variables = environment({"HOME": scratch, "TMPDIR": scratch, **(env or {})}, policy.threads)
     cmd = [exe, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"]
     cmd += ["--new-session", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
     cmd += limits.tmpfs_args(limits.Limits(memory=policy.memory)) + ["--mqueue", "/dev/mqueue"]
@@ -252,7 +265,9 @@ class Zygote:
         argv = [sys.executable, "-I", str(BOOT), "--zygote", str(theirs.fileno()), kind]
         # a control group for the sandbox: resident memory (tmpfs included), tasks and CPU share; while the
         # zygote imports torch it may use ZYGOTE_MEMORY, then each job gets policy.memory on top of it
-        self.group = limits.create(f"zygote-{kind}", limits.Limits(memory=policy.memory + ZYGOTE_MEMORY))
+        self.group = limits.create(
+            f"zygote-{kind}", limits.Limits(memory=policy.memory + ZYGOTE_MEMORY, cpus=policy.cpus)
+        )
         # no CPU limit on the zygote, which lives for the whole run; each child sets its own
         cmd = command(
             argv,

@@ -240,3 +240,37 @@ def test_launcher_refuses_impossible_variable_names():
     """Is an environment variable name containing '=' refused with a ValueError naming it?"""
     with pytest.raises(ValueError, match="A=B"):
         limits.launcher(["true"], env={"A=B": "1"})
+
+
+@pytest.mark.parametrize(("cpus", "threads"), [(1.0, 1), (1.5, 1), (2.0, 2), (0.5, 1)])
+def test_threads_follow_the_cpu_quota(cpus, threads):
+    """Does a group with a quota of `cpus` cores get its whole cores as threads, at least one?"""
+    assert limits.Limits(memory=MIB, cpus=cpus).threads == threads
+    assert limits.thread_env(threads) == dict.fromkeys(limits.THREAD_VARIABLES, str(threads))
+
+
+def test_threads_without_a_quota_are_the_machines_cores():
+    """Without a CPU limit, may a program use every core of the machine?"""
+    assert limits.Limits(memory=MIB, cpus=0).threads == os.cpu_count()
+
+
+@pytest.mark.parametrize(
+    ("call", "bad"), [(lambda: limits.threads_for(-2), "-2"), (lambda: limits.thread_env(0), "0")]
+)
+def test_impossible_thread_counts_are_refused(call, bad):
+    """Is a negative quota or a thread count below one refused with a ValueError naming the value?"""
+    with pytest.raises(ValueError, match=bad):
+        call()
+
+
+@pytest.mark.parametrize("cpus", [1.0, 2.0])
+def test_sandboxed_torch_starts_as_many_threads_as_its_quota(cpus, tmp_path, monkeypatch):
+    """Does sandboxed torch use the quota's thread count, even when the grader's OMP_NUM_THREADS says 7?"""
+    from autograder import sandbox
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    code = "import os, torch; print(torch.get_num_threads(), os.environ['OPENBLAS_NUM_THREADS'])"
+    policy = sandbox.SandboxPolicy(cpus=cpus)
+    argv = sandbox.command([sys.executable, "-I", "-c", code], writable=[tmp_path], policy=policy)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == [str(int(cpus))] * 2, done

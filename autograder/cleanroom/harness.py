@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import limits, sandbox
 from autograder.cleanroom import wire
 from autograder.cleanroom.client import Proxy, StudentGone, StudentProcess
 
@@ -115,9 +115,14 @@ def _run_test(source: str, grade_id: str, namespace: dict, timeout: int) -> tupl
         signal.signal(signal.SIGALRM, old)
 
 
-def _run_all(student: StudentProcess, tests, setup: str, timeout: int) -> dict:
-    """In the harness: start the student process, run the setup, then every test cell; a JSON-able dict."""
+def _run_all(student: StudentProcess, tests, setup: str, timeout: int, threads: int) -> dict:
+    """In the harness: start the student process, run the setup, then every test cell; a JSON-able dict.
+
+    The tests' own computations (torch oracles, lesson 08's training) use ``threads`` threads, as the
+    student process does: more threads than the worker's share of the cores only spin.
+    """
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # as in the kernel: gradlib.runtime.grading() is True
+    limits.pin_threads(threads)
     try:
         try:
             ready = student.start()
@@ -221,4 +226,4 @@ def start(
     room = Path(scratch) / "cleanroom"
     room.mkdir(exist_ok=True)
     student = StudentProcess(job, room, policy, cell_timeout, zygote)
-    return Recheck(lambda: _run_all(student, tests, setup, cell_timeout), deadline)
+    return Recheck(lambda: _run_all(student, tests, setup, cell_timeout, policy.threads), deadline)
