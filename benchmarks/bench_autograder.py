@@ -10,9 +10,9 @@ alternatives, common mistakes, half-done notebooks) is graded twice in one run:
    re-check on, everything timed (including its own nbgrader set-up).
 
 Printed: wall time and notebooks per minute of each, the throughput ratio, the median seconds per
-notebook (autograder: per job, from ``results.json``; nbgrader: wall time / notebooks), the peak memory
-of each grading process and kernel (VmHWM sampled from /proc while they run), and whether both gave
-every submission the same score.
+notebook (autograder: per job, from ``results.json``, also by assignment; nbgrader: wall time / notebooks),
+the peak memory of each grading process and kernel (VmHWM sampled from /proc while they run), and
+whether both gave every submission the same score.
 
 Usage: ``python benchmarks/bench_autograder.py [--students 20] [--workers N]``
 """
@@ -175,6 +175,15 @@ def _nbgrader_scores(root: Path, names: list[str]) -> dict[tuple[str, str], floa
     return scores
 
 
+def _per_assignment(results: list[dict]) -> str:
+    """``name median`` per assignment, of the jobs that did not fail, in assignment order."""
+    seconds: dict[str, list[float]] = {}
+    for r in results:
+        if r["status"] != "failed":
+            seconds.setdefault(r["assignment"], []).append(r["seconds"])
+    return ", ".join(f"{name} {statistics.median(v):.2f}" for name, v in sorted(seconds.items()))
+
+
 def _mib(n: int) -> str:
     return f"{n / 1024**2:.0f} MiB"
 
@@ -240,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{'peak memory, ' + role:28} {'-':>20} {_mib(peak):>18}")
         print(f"\nthroughput ratio (autograder / nbgrader): {nb_seconds / ag_seconds:.2f}x  (target >= 2.5x)")
         print(f"autograder statuses: {statuses}")
+        print("median s per job, by assignment: " + _per_assignment(results))
         print(f"scores that differ between the two: {len(differ)} of {len(ours)}")
         for key in differ[:10]:
             print(f"  {key}: nbgrader {theirs.get(key)}, autograder {ours[key]}")
