@@ -129,7 +129,7 @@ def _affine_hint(label: str, got: np.ndarray, x: np.ndarray, W: np.ndarray, dout
     if mistake:
         return f"you computed {mistake}"
     found = describe(got, {"dx": rdx, "dW": rdW, "db": rdb}[label], n=n)
-    return f"{found}; {candidates[1]}" if found else candidates[1]
+    return f"Likely cause: {found}; {candidates[1]}" if found else candidates[1]
 
 
 def _run_backward(affine_backward: Callable, n: int, d: int, m: int, seed: int):
@@ -299,7 +299,7 @@ def check_chain_backward(
     return max(
         _compare_entries(dxs, rdxs, "dxs", shape_hint=dx_shape, advice="dxs[k-1] = dxs[k] @ W[k-1].T", n=n),
         _compare_entries(
-            dWs, rdWs, "dWs", shape_hint=dW_shape, advice="dWs[k] = activations[k].T @ dxs[k+1]"
+            dWs, rdWs, "dWs", shape_hint=dW_shape, advice="dWs[k] = activations[k].T @ dxs[k+1]", n=n
         ),
     )
 

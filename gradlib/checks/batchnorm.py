@@ -392,6 +392,20 @@ def _backward(forward, backward, *, N, D, eps, seed, training):
             dout * out
         ).sum(axis=0),
     }
+    if not training:
+        batch_x_hat = ref.batchnorm_forward(
+            inp["x"],
+            inp["gamma"],
+            inp["beta"],
+            inp["running_mean"],
+            inp["running_var"],
+            training=True,
+            eps=eps,
+        )[1]["x_hat"]
+        dgamma_mistakes["you used the batch's x_hat: in eval mode the cache must hold x_hat of the running "
+                        "statistics, (x - running_mean) / sqrt(running_var + eps)"] = lambda: (
+            (dout * batch_x_hat).sum(axis=0)
+        )  # fmt: skip
     errors.append(_compare("dgamma", dgamma, exp_dgamma, dgamma_mistakes, ctx, N))
     if training:
         dx_mistakes = _backward_mistakes(inp, eps)

@@ -143,14 +143,20 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=1e-12 * (1 + np.max(np.abs(b)))))
 
 
+_CONSTANTS = {2.0: "2", 0.5: "1/2", math.sqrt(2): "√2", 1 / math.sqrt(2): "1/√2", 3.0: "3", 1 / 3: "1/3"}
+_CONSTANTS.update({100.0: "100", 0.01: "1/100"})
+
+
 def _factor_name(c: float, n: int | None) -> str | None:
-    named = {2.0: "2", 0.5: "1/2", math.sqrt(2): "√2", 1 / math.sqrt(2): "1/√2", 3.0: "3", 1 / 3: "1/3"}
-    named.update({100.0: "100", 0.01: "1/100"})
+    # N and 1/N first (a sum for a mean is the likeliest cause), then the constants, then √N and 1/√N
+    named = {float(n): f"N = {n}", 1.0 / n: f"1/N (N = {n})"} if n else {}
+    if n and n > 1:
+        named.update({n / (n - 1): f"N/(N-1) (N = {n})", (n - 1) / n: f"(N-1)/N (N = {n})"})
+    for value, label in _CONSTANTS.items():
+        named.setdefault(value, label)
     if n:
-        named.update({float(n): f"N = {n}", 1.0 / n: f"1/N (N = {n})"})
-        named.update({math.sqrt(n): f"√N (N = {n})", 1 / math.sqrt(n): f"1/√N (N = {n})"})
-        if n > 1:
-            named.update({n / (n - 1): f"N/(N-1) (N = {n})", (n - 1) / n: f"(N-1)/N (N = {n})"})
+        named.setdefault(math.sqrt(n), f"√N (N = {n})")
+        named.setdefault(1 / math.sqrt(n), f"1/√N (N = {n})")
     for value, label in named.items():
         if abs(c - value) <= 1e-6 * value:
             return label
