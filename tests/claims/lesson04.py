@@ -167,6 +167,52 @@ def _keras_lags():
     assert abs(torch_avg[29] - 2) < 0.15 and keras_avg[29] < 0.6, (torch_avg[29], keras_avg[29])
 
 
+Z_1E7 = 5.33  # two-sided normal quantile: a correct result fails with probability 1e-7 per comparison
+
+
+def _biased_variance_expectation():
+    """Section 1's figure: 4000 batches per N from N(0, 1); the mean batch variance is (N - 1) / N."""
+    samples = np.random.default_rng(0).standard_normal((4000, 16))
+    for n in range(2, 17):
+        biased, unbiased = samples[:, :n].var(axis=1), samples[:, :n].var(axis=1, ddof=1)
+        t = torch.from_numpy(samples[:, :n])
+        np.testing.assert_allclose(biased, torch.var(t, dim=1, correction=0).numpy(), rtol=1e-12)
+        # for normal samples Var(biased) = 2 (N - 1) / N^2 and Var(unbiased) = 2 / (N - 1)
+        tol_b, tol_u = Z_1E7 * np.sqrt(2 * (n - 1) / n**2 / 4000), Z_1E7 * np.sqrt(2 / (n - 1) / 4000)
+        assert abs(biased.mean() - (n - 1) / n) < tol_b, f"N = {n}: mean biased variance {biased.mean():.4f}"
+        assert abs(unbiased.mean() - 1) < tol_u, f"N = {n}: mean unbiased variance {unbiased.mean():.4f}"
+    assert np.isclose(samples[:, :2].var(axis=1, ddof=1), 2 * samples[:, :2].var(axis=1)).all()
+
+
+def _normalized_batch_is_exactly_standard():
+    rng = np.random.default_rng(5)
+    x = rng.normal(3.0, 2.5, size=(6, 4))
+    out, _, _, _ = batchnorm.batchnorm_forward(
+        x, np.ones(4), np.zeros(4), np.zeros(4), np.ones(4), training=True
+    )
+    ref = torch.nn.BatchNorm1d(4, dtype=torch.float64).train()(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    var = x.var(axis=0)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=0), var / (var + 1e-5), rtol=1e-12)
+
+
+def _copied_keras_momentum_is_noisy():
+    """Section 2's figure: PyTorch momentum 0.9 keeps mostly the last batch; 0.1 smooths over ~10."""
+    means = np.random.default_rng(1).normal(2.0, 1.0, (150, 16)).mean(axis=1)
+
+    def average(w):
+        avg, out = 0.0, []
+        for v in means:
+            avg = (1 - w) * avg + w * v
+            out.append(avg)
+        return np.array(out)
+
+    spread = means[50:].std()  # stationary std of an EMA is sqrt(w / (2 - w)) of the batch means' std
+    copied, default = average(0.9)[50:].std() / spread, average(0.1)[50:].std() / spread
+    assert copied > 0.75 and default < 0.4 and copied > 2 * default, (copied, default)
+
+
 CLAIMS = [
     Claim(
         L,
@@ -216,5 +262,27 @@ CLAIMS = [
         "its gradient is 0 up to rounding; the folded layer equals eval-mode BN to rounding error, and "
         "equals PyTorch's fusion too",
         _bias_and_fold,
+    ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-002",
+        "$\\mathbb{E}[\\sigma^2_{\\text{batch}}] = \\frac{N-1}{N}\\sigma^2$",
+        _biased_variance_expectation,
+    ),
+    Claim(
+        L,
+        "cell-002",
+        "after dividing by it, the batch has exactly mean 0 and variance 1 (up to eps)",
+        _normalized_batch_is_exactly_standard,
+    ),
+    Claim(
+        L,
+        "cell-006",
+        "Copying Keras's `0.9` into PyTorch's `momentum` keeps mostly the last batch: the running mean "
+        "is noisy",
+        _copied_keras_momentum_is_noisy,
     ),
 ]
