@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import torch
 
 from claims import Claim
 from gradlib import chain, clip, init, layers
@@ -146,6 +147,64 @@ def _cliff_paths():
         assert not outside(path(mode, c)).any(), f"{mode} leaves the picture"
 
 
+def _torch_clipped(grads: list[np.ndarray], how: str, c: float) -> list[np.ndarray]:
+    """The same clipping done by torch: by value, per tensor (Keras clipnorm) or global norm."""
+    params = [torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = torch.from_numpy(g.copy())
+    if how == "value":
+        torch.nn.utils.clip_grad_value_(params, c)
+    elif how == "per_tensor":
+        for p in params:
+            torch.nn.utils.clip_grad_norm_([p], c)
+    else:
+        torch.nn.utils.clip_grad_norm_(params, c)
+    return [p.grad.numpy() for p in params]
+
+
+def _step_angles(grads: list[np.ndarray], c: float) -> dict[str, float]:
+    flat = np.concatenate([g.ravel() for g in grads])
+    ours = {
+        "value": clip.clip_by_value(grads, c),
+        "per_tensor": clip.clip_by_norm(grads, c),
+        "global": clip.clip_by_global_norm(grads, c)[0],
+    }
+    angles = {}
+    for how, clipped in ours.items():
+        oracle = _torch_clipped(grads, how, c)
+        # torch divides by norm + 1e-6: a relative difference of at most 1e-6 / norm < 1e-6 / c
+        for a, b in zip(clipped, oracle, strict=True):
+            np.testing.assert_allclose(
+                a, b, rtol=2e-6 / c, atol=1e-12, err_msg=f"{how} at {c} differs from torch"
+            )
+        angles[how] = _angle(flat, np.concatenate([g.ravel() for g in clipped]))
+    return angles
+
+
+def _clipnorm_turns_the_step():
+    """The popular-claims box: per-tensor clipping of the sigmoid network's gradients turns the step."""
+    sig, _ = _section3()
+    assert max(np.abs(g).max() for g in sig) < 0.1, "some component is above 0.1"
+    norms = np.array([np.linalg.norm(g) for g in sig])
+    assert round(norms[-1], 1) == 0.5 and list(np.flatnonzero(norms > 0.01)) == [9, 10, 11], norms
+    at_01, at_001 = _step_angles(sig, 0.1), _step_angles(sig, 0.01)
+    assert at_01["value"] == 0 and round(at_01["per_tensor"]) == 34, f"threshold 0.1: {at_01}"
+    assert round(at_001["per_tensor"]) == 47 and round(at_001["value"]) == 28, f"threshold 0.01: {at_001}"
+    assert max(at_01["global"], at_001["global"]) < 1e-4, (at_01, at_001)
+
+
+def _equal_norms_at_section5_start():
+    target = np.random.default_rng(0).standard_normal((8, 8)) / np.sqrt(8)
+    weights = [init.orthogonal((8, 8), gain=1.25, rng=np.random.default_rng(1)) for _ in range(12)]
+    x = np.random.default_rng(2).standard_normal((64, 8))
+    acts, cache_ = chain.chain_forward(x, weights)
+    diff = acts[-1] - x @ target
+    grads = chain.chain_backward(2 * diff / diff.size, cache_)[1]
+    norms = np.array([np.linalg.norm(g) for g in grads])
+    assert norms.max() - norms.min() < 1e-9 * norms.max(), f"first-step norms {norms}"
+    assert _step_angles(grads, 1.0)["per_tensor"] < 1e-4, "per-tensor clipping turned Section 5's step"
+
+
 CLAIMS = [
     Claim(LESSON, "cell-002", "the step points 41° away from the gradient", _value_vs_norm),
     Claim(LESSON, "cell-002", "Norm clipping gives $[0.009,\\ 0.99996]$", _value_vs_norm),
@@ -176,4 +235,27 @@ CLAIMS = [
     ),
     Claim(LESSON, "cell-028", "is thrown out of the picture, walks back, and is thrown again", _cliff_paths),
     Claim(LESSON, "cell-028", "but are never thrown far", _cliff_paths),
+]
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-020c",
+        "At threshold 0.1 no component is larger than 0.1, so `clipvalue` changes nothing, yet `clipnorm` "
+        "cuts the last layer's gradient (norm 0.5) down to 0.1 and turns the step by about 34°. At 0.01 it "
+        "cuts the last three layers and turns the step by about 47°, further than `clipvalue` (about 28°).",
+        _clipnorm_turns_the_step,
+    ),
+    Claim(
+        LESSON,
+        "cell-020c",
+        "Only global-norm clipping keeps the direction at every threshold (0°).",
+        _clipnorm_turns_the_step,
+    ),
+    Claim(
+        LESSON,
+        "cell-020c",
+        "or when all have the same norm, as the 12 layers of Section 5's network do at its first step",
+        _equal_norms_at_section5_start,
+    ),
 ]
