@@ -43,6 +43,7 @@ import nbformat
 from autograder import build, gradebook_lock, integrity, kernel, sandbox
 from autograder.cleanroom import harness
 from autograder.cleanroom.client import clean_room_env
+from autograder.feedback import save_release
 from autograder.options import GradeOptions
 from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
 from autograder.submissions import discover
@@ -672,6 +673,7 @@ def grade(
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         work = Path(tmp)
         course = prepare_course(options.course, names, work, [db_url])
+        save_release(course.root / "course", names, out)  # what feedback shows as the test code
         subs = discover(Path(submissions), course.notebooks, work)
         max_scores = _max_scores("sqlite:///" + str(course.template_db), names)
         how = sandbox_text(options)

@@ -11,6 +11,12 @@ never shows full points beside a failure. A failed or flagged submission gets on
 Student code is untrusted: every piece of text is HTML-escaped, the page carries no script, and a
 Content-Security-Policy forbids scripts and remote resources even if escaping were ever bypassed.
 Pages are written to ``OUT/feedback/<student_id>/<assignment>/<notebook>.html``.
+
+Everything a page shows comes from what grading recorded in ``OUT``: the results, the autograded
+notebooks (``OUT/autograded/<student_id>/<assignment>/``: the student's cells, with the locked cells
+nbgrader restored) and the release the run graded against, which :func:`save_release` copies to
+``OUT/release/<assignment>/`` while grading. The submissions are not read again, and a later change to
+``course/`` does not change the test code a page shows.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import html
 import io
 import json
 import re
-import tempfile
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +38,14 @@ from autograder.results import CellResult, SubmissionResult
 
 __all__ = [
     "FEEDBACK_DIR",
+    "RELEASE_DIR",
+    "autograded_path",
     "feedback_path",
     "manual_points",
     "notebook_feedback",
+    "release_path",
     "render_markdown",
+    "save_release",
     "strip_hidden_tests",
     "tex_to_html",
     "write_all_feedback",
@@ -43,6 +53,8 @@ __all__ = [
 ]
 
 FEEDBACK_DIR = "feedback"
+#: ``OUT/release/<assignment>/<notebook>.ipynb``: the release notebooks a grading run graded against.
+RELEASE_DIR = "release"
 
 _HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS.*?(### END HIDDEN TESTS[^\n]*\n?|\Z)", re.DOTALL)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}$")
@@ -283,6 +295,33 @@ def feedback_path(out: Path, student_id: str, assignment: str, notebook: str) ->
     )
 
 
+def release_path(out: Path, assignment: str, notebook: str) -> Path:
+    """Where a grading run keeps a release notebook it graded against (:func:`save_release`)."""
+    return Path(out) / RELEASE_DIR / assignment / f"{notebook}.ipynb"
+
+
+def autograded_path(out: Path, student_id: str, assignment: str, notebook: str) -> Path | None:
+    """The autograded notebook the engine wrote for one submission, or None when there is none."""
+    root = Path(out) / "autograded"
+    path = root / student_id / assignment / f"{notebook}.ipynb"
+    inside = path.resolve().is_relative_to(root.resolve())
+    return path if inside and path.is_file() and not path.is_symlink() else None
+
+
+def save_release(release_root: Path, assignments: list[str], out: Path) -> None:
+    """Copy the release notebooks a run grades against (``<release_root>/<assignment>/*.ipynb``) into ``out``.
+
+    Called by the engine while grading, so feedback shows the test code of the release that was graded,
+    whatever happens to ``course/`` later. An assignment's earlier copy is replaced whole.
+    """
+    for assignment in assignments:
+        dest = release_path(out, assignment, "x").parent
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for notebook in sorted((Path(release_root) / assignment).glob("*.ipynb")):
+            shutil.copyfile(notebook, dest / notebook.name)
+
+
 def _meta(cell: dict) -> dict:
     meta = cell.get("metadata", {})
     return meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
@@ -340,8 +379,14 @@ def _release_tests(release: dict | None) -> dict[str, str]:
     }
 
 
-def _cells_to_show(submitted: dict | None, release: dict | None, graded: list[str]) -> list[_Cell]:
-    """Headings, answer cells and test cells in notebook order; deleted test cells come back at the end."""
+def _cells_to_show(
+    submitted: dict | None, release: dict | None, graded: list[str], restored: frozenset[str] = frozenset()
+) -> list[_Cell]:
+    """Headings, answer cells and test cells in notebook order; deleted test cells come back at the end.
+
+    ``restored`` names the test cells grading found edited or deleted (and nbgrader restored, so an
+    autograded notebook shows them as given).
+    """
     given = _release_tests(release)
     order = submitted if submitted is not None else release
     shown: list[_Cell] = []
@@ -360,7 +405,7 @@ def _cells_to_show(submitted: dict | None, release: dict | None, graded: list[st
         elif meta.get("grade") and gid and gid not in seen:
             seen.add(gid)
             visible = given.get(gid, strip_hidden_tests(src))
-            edited = gid in given and strip_hidden_tests(src).strip() != visible.strip()
+            edited = gid in restored or (gid in given and strip_hidden_tests(src).strip() != visible.strip())
             shown.append(_Cell("test", gid, visible, edited=edited))
     for gid in graded:
         if gid not in seen:
@@ -448,6 +493,14 @@ def _render_cells(cells: list[_Cell], by_id: dict[str, CellResult]) -> str:
     return "\n".join(parts)
 
 
+def _restored_tests(result: SubmissionResult, notebook: str) -> frozenset[str]:
+    """Test cells of ``notebook`` that grading flagged as edited or deleted (in the result's reason)."""
+    if result.status != "flagged":
+        return frozenset()
+    pattern = re.compile(rf"(?:^|; ){re.escape(notebook)}: test cell (\S+) was (?:edited|deleted)\b")
+    return frozenset(pattern.findall(result.reason))
+
+
 def _summary_table(cells: list[CellResult], by_hand: float = 0.0) -> str:
     rows = "".join(
         f"<tr><td><code>{_e(c.grade_id)}</code></td><td>{c.points:g} / {c.max_points:g}</td></tr>"
@@ -470,7 +523,8 @@ def notebook_feedback(
     Args:
         result: the graded submission.
         notebook: notebook name without ``.ipynb``.
-        submitted: the notebook the student submitted (its answer cells are shown); None if unreadable.
+        submitted: the notebook the student submitted, or its autograded copy (its answer cells are
+            shown); None if there is none.
         release: the release notebook the student was given (visible test code comes from it).
 
     Returns:
@@ -489,7 +543,7 @@ def notebook_feedback(
             f' <span class="basis">from automatic tests; {by_hand:g} more points are graded by hand '
             f"(lesson total {worth + by_hand:g})</span>"
         )
-    shown = _cells_to_show(sub_nb, rel_nb, [c.grade_id for c in cells])
+    shown = _cells_to_show(sub_nb, rel_nb, [c.grade_id for c in cells], _restored_tests(result, notebook))
     body = _render_cells(shown, {c.grade_id: c for c in cells}) if result.status != "failed" else ""
     if result.status == "failed" and sub_nb is not None:
         body = _render_cells([c for c in shown if c.kind != "test"], {})
@@ -549,23 +603,19 @@ def write_feedback(
 
 
 def write_all_feedback(
-    results: list[SubmissionResult], out: Path, *, submissions: Path, release_dir: Path
+    results: list[SubmissionResult], out: Path, *, release_dir: Path | None = None
 ) -> list[Path]:
-    """:func:`write_feedback` for a whole grading run, finding each student's notebook in ``submissions``.
+    """:func:`write_feedback` for a whole grading run, from what it recorded in ``out``.
 
-    ``submissions`` is what was graded (nbgrader tree, LMS folder or zip); it is only read.
+    Each student's cells come from their autograded notebooks and the test code from the release the run
+    graded against (``OUT/release``, :func:`save_release`); ``release_dir`` (``course/``) is read only for
+    an ``OUT`` graded before releases were kept there. A submission that failed has no autograded notebook:
+    its page explains the failure.
     """
-    from autograder.submissions import discover
-
-    assignments = sorted({r.assignment for r in results})
-    expected = {a: sorted(p.stem for p in (Path(release_dir) / a).glob("*.ipynb")) for a in assignments}
-    with tempfile.TemporaryDirectory(prefix="autograder-feedback-") as tmp:
-        found = {
-            (s.student_id, s.assignment): s.notebooks for s in discover(submissions, expected, Path(tmp))
-        }
-        return write_feedback(
-            results,
-            out,
-            submitted=lambda student, assignment, nb: found.get((student, assignment), {}).get(nb),
-            release_dir=release_dir,
-        )
+    saved = Path(out) / RELEASE_DIR
+    return write_feedback(
+        results,
+        out,
+        submitted=lambda student, assignment, nb: autograded_path(out, student, assignment, nb),
+        release_dir=saved if saved.is_dir() else release_dir,
+    )

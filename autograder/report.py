@@ -452,7 +452,7 @@ class GradingProgress:
 
         with GradingProgress() as progress:
             results = engine.grade(submissions, out, options, progress=progress)
-        publish(results, out, submissions=submissions, release_dir=course / "course")
+        publish(results, out)
     """
 
     def __init__(
@@ -494,24 +494,26 @@ def publish(
     results: list[SubmissionResult],
     out: Path,
     *,
-    submissions: Path,
-    release_dir: Path,
+    release_dir: Path | None = None,
     console: Console | None = None,
     title: str = "Grading report",
+    submissions: Path | None = None,
 ) -> Path:
     """After grading: write every feedback page and the class report, print the summary; return the report.
 
     Args:
         results: what :func:`autograder.engine.grade` returned.
         out: the grading output directory.
-        submissions: what was graded (folder or zip), read again for the students' own cells.
-        release_dir: the release root (``course/``) whose visible test code the feedback shows.
+        release_dir: the release root (``course/``), read only when ``out`` holds no copy of the release
+            it was graded against (an ``OUT`` written before grading kept one).
         console: where the summary goes (default: the terminal).
         title: the report's title.
+        submissions: not read (the feedback comes from what grading recorded in ``out``); accepted so
+            that callers written before need no change.
     """
     from autograder.feedback import write_all_feedback
 
-    pages = write_all_feedback(results, out, submissions=submissions, release_dir=release_dir)
+    pages = write_all_feedback(results, out, release_dir=release_dir)
     path = write_report(results, out, title=title)
     console = console or Console()
     print_summary(results, console)

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import html
+import io
+import json
 import re
+import shutil
 
 import nbformat
+import pytest
+from autograder_fixtures import (  # noqa: F401
+    ASSIGNMENT,
+    TEST_DOUBLE,
+    student_notebook,
+    toy_course,
+    write_nbgrader_layout,
+)
+from rich.console import Console
 
 from autograder import authoring
 from autograder.feedback import (
@@ -190,3 +202,44 @@ def test_write_feedback_layout_and_unsafe_ids(tmp_path):
     assert all((tmp_path / "out" / "feedback") in p.parents for p in paths)
     assert paths[1] == feedback_path(tmp_path / "out", "../../escape", "00-demo", "00-demo")
     assert all(p.is_file() for p in paths)
+
+
+@pytest.mark.nbgrader
+@pytest.mark.sandbox
+def test_published_feedback_shows_the_graded_release_not_a_later_course(toy_course, tmp_path):  # noqa: F811
+    """After grading, with course/ changed and the submissions gone, do pages show the graded release?"""
+    from autograder import engine, report
+
+    course = tmp_path / "course-copy"
+    shutil.copytree(toy_course, course)
+    subs = write_nbgrader_layout(
+        tmp_path / "submissions",
+        {
+            "alice": student_notebook(course),
+            "eve": student_notebook(course, edit=lambda nb: _edit_cell(nb, "total_value", "print('ok')")),
+        },
+    )
+    out = tmp_path / "out"
+    options = engine.GradeOptions(course=course, workers=1, cell_timeout=8, notebook_timeout=20)
+    results = engine.grade(subs, out, options)
+    assert {r.student_id: r.status for r in results} == {"alice": "graded", "eve": "flagged"}
+    released = course / "course" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    graded_line = next(line for line in TEST_DOUBLE.splitlines() if line.startswith("core.assert_close"))
+    released.write_text(released.read_text().replace(json.dumps(graded_line)[1:-1], "CHANGED_AFTER_GRADING"))
+    assert "CHANGED_AFTER_GRADING" in released.read_text()
+    shutil.rmtree(subs)
+    report.publish(results, out, release_dir=course / "course", console=Console(file=io.StringIO()))
+    page = {
+        r.student_id: feedback_path(out, r.student_id, ASSIGNMENT, ASSIGNMENT).read_text() for r in results
+    }
+    for student in ("alice", "eve"):
+        assert html.escape(graded_line) in page[student] and "CHANGED_AFTER_GRADING" not in page[student]
+        assert "[-1.5, 7.0]" not in page[student]  # the hidden test stays hidden
+        assert "2.0 * np.asarray(x, dtype=float)" in page[student]  # their own answer, from OUT
+    assert "changed or deleted" in page["eve"] and "changed or deleted" not in page["alice"]
+
+
+def _edit_cell(nb, grade_id: str, source: str) -> None:
+    next(
+        c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id
+    ).source = source
