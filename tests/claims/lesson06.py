@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import torch
 
 from claims import Claim
-from gradlib import data, losses, mlp, train
+from gradlib import batchnorm, data, layers, losses, mlp, train
 
 LESSON = "06-residual"
 
@@ -147,6 +148,57 @@ def _zero_gamma_below_01_and_every_gamma_grew():
     assert min(gammas) > 0.05, f"mean |gamma| per block after 200 steps: {np.round(gammas, 3)}"
 
 
+def _s_to_the_50():
+    assert round(np.log10(0.2**50)) == -35, 0.2**50
+
+
+def _plain_bn_worse_with_depth():
+    """Section 6's plain ReLU + BN network at depths 10, 20, 30, 50: the first/last ratio keeps growing."""
+    x, y = _spirals()
+    for seed in (1, 2, 3):
+        ratios = []
+        for depth in (10, 20, 30, 50):
+            net = mlp.MLP(
+                2, 3, depth=depth, width=32, activation="relu", initializer="he_normal", batchnorm=True
+            )
+            p = net.init_params(rng=np.random.default_rng(seed))
+            out, c, _ = net.forward(p, x, training=True)
+            g = net.backward(losses.softmax_cross_entropy(out, y)[1], c)
+            ratios.append(np.linalg.norm(g["W1"]) / np.linalg.norm(g[f"W{net.n_layers}"]))
+        assert np.all(np.diff(ratios) > 0) and ratios[-1] > 100 * ratios[0], f"seed {seed}: {ratios}"
+
+
+def _relu_after_zero_gamma_stays_dead():
+    """A branch relu(BN(x W + b)) with gamma = beta = 0: gamma, beta and W get exactly 0 (torch, gradlib)."""
+    rng = np.random.default_rng(0)
+    x, W, b, dout = (
+        rng.normal(size=(16, 8)),
+        rng.normal(size=(8, 8)),
+        rng.normal(size=8),
+        rng.normal(size=(16, 8)),
+    )
+    lin, bn = torch.nn.Linear(8, 8, dtype=torch.float64), torch.nn.BatchNorm1d(8, dtype=torch.float64)
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(W.T)), lin.bias.copy_(torch.from_numpy(b))
+        bn.weight.zero_(), bn.bias.zero_()
+    xt = torch.from_numpy(x)
+    (xt + torch.relu(bn(lin(xt)))).backward(torch.from_numpy(dout))
+    for name, grad in [("gamma", bn.weight.grad), ("beta", bn.bias.grad), ("W", lin.weight.grad)]:
+        assert torch.count_nonzero(grad) == 0, f"torch: {name} got a gradient {grad}"
+    h, c_aff = layers.affine_forward(x, W, b)
+    z, c_bn, _, _ = batchnorm.batchnorm_forward(
+        h, np.zeros(8), np.zeros(8), np.zeros(8), np.ones(8), training=True
+    )
+    _, c_act = layers.activation_forward(z, "relu")
+    dh, dgamma, dbeta = batchnorm.batchnorm_backward(layers.activation_backward(dout, c_act), c_bn)
+    dW = layers.affine_backward(dh, c_aff)[1]
+    assert not dgamma.any() and not dbeta.any() and not dW.any(), "gradlib: the branch got a gradient"
+    # without the ReLU, gamma does get one: the zero is the ReLU's doing
+    lin.zero_grad(), bn.zero_grad()
+    (xt + bn(lin(xt))).backward(torch.from_numpy(dout))
+    assert torch.count_nonzero(bn.weight.grad) == 8, f"gamma's gradient without the ReLU {bn.weight.grad}"
+
+
 CLAIMS = [
     Claim(LESSON, "cell-005", "The plain product falls by about 0.2 per block", _plain_falls_by_about_s),
     Claim(
@@ -203,4 +255,20 @@ CLAIMS = [
         _sigmoid_ratios,
     ),
     Claim(LESSON, "cell-022", "and from $10^{4}$ to about 1 for ReLU + BatchNorm", _residual_bn_flat),
+]
+
+CLAIMS += [
+    Claim(LESSON, "cell-003", "with $s = 0.2$ and $L = 50$ that is $10^{-35}$", _s_to_the_50),
+    Claim(
+        LESSON,
+        "cell-018",
+        "its input would be exactly 0 and relu'(0) = 0 would keep the gradient of γ, β and W at 0 forever",
+        _relu_after_zero_gamma_stays_dead,
+    ),
+    Claim(
+        LESSON,
+        "cell-022",
+        "the plain BatchNorm network's gradients explode at initialization, and that gets worse with depth",
+        _plain_bn_worse_with_depth,
+    ),
 ]
