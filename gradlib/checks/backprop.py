@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import signal
 import threading
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,14 +38,6 @@ __all__ = [
     "check_first_overflow_depth_rejects",
     "check_output_scale",
 ]
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence numpy floating-point warnings and Python warnings raised by the student's code."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _affine_inputs(n: int, d: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,7 +71,7 @@ def check_affine_forward(
     """
     x, W, b = _affine_inputs(n, d, m, seed)
     kept = _copies(x, W, b)
-    with _quiet():
+    with core.quiet():
         result = call(affine_forward, x, W, b, name="affine_forward")
     out, cache = _unpack(result, "affine_forward", 2, "(out, cache)")
     for before, after, label in zip(kept, (x, W, b), ("x", "W", "b"), strict=True):
@@ -136,7 +127,7 @@ def _run_backward(affine_backward: Callable, n: int, d: int, m: int, seed: int):
     x, W, b = _affine_inputs(n, d, m, seed)
     dout = np.random.default_rng(seed + 1).normal(size=(n, m))
     kept = _copies(x, W, b, dout)
-    with _quiet():
+    with core.quiet():
         result = call(affine_backward, dout, (x, W, b), name="affine_backward")
     for before, after, label in zip(kept, (x, W, b, dout), ("x", "W", "b", "dout"), strict=True):
         assert_unchanged(before, after, name=label)
@@ -229,7 +220,7 @@ def check_chain_forward(
     """
     x, weights = _chain_inputs(dims, n, seed)
     kept = _copies(x, *weights)
-    with _quiet():
+    with core.quiet():
         result = call(chain_forward, x, list(weights), name="chain_forward")
     for i, (before, after) in enumerate(zip(kept, [x, *weights], strict=True)):
         assert_unchanged(before, after, name="x" if i == 0 else f"weights[{i - 1}]")
@@ -278,7 +269,7 @@ def check_chain_backward(
     dout = np.random.default_rng(seed + 2).normal(size=acts[-1].shape)
     kept = _copies(dout, *acts, *weights)
     student_cache = {"activations": list(acts), "weights": list(weights)}
-    with _quiet():
+    with core.quiet():
         result = call(chain_backward, dout, student_cache, name="chain_backward")
     for i, (before, after) in enumerate(zip(kept, [dout, *acts, *weights], strict=True)):
         label = "dout" if i == 0 else (f"activations[{i - 1}]" if i <= len(acts) else "a weight")
@@ -339,7 +330,7 @@ def check_chain_backward_scaling(
     dout = np.ones_like(acts[-1])
     expected = scale**depth * dout
     kept = dout.copy()
-    with _quiet():
+    with core.quiet():
         result = call(
             chain_backward, dout, {"activations": list(acts), "weights": list(weights)}, name="chain_backward"
         )
@@ -363,7 +354,7 @@ def check_output_scale(output_scale: Callable, cases: list[tuple[float, int]]) -
     worst = 0.0
     for scale, depth in cases:
         expected = ref_chain.output_scale(scale, depth)
-        with _quiet():
+        with core.quiet():
             got = call(output_scale, scale, depth, name="output_scale")
         check_dtype(got, name=f"output_scale({scale!r}, {depth!r})")
         try:
@@ -418,7 +409,7 @@ def check_first_overflow_depth(first_overflow_depth: Callable, cases: list[tuple
     for scale, dtype in cases:
         expected = ref_chain.first_overflow_depth(scale, dtype)
         what = f"first_overflow_depth({scale!r}, np.{np.dtype(dtype).name})"
-        with _quiet(), _time_limit(5.0, what):
+        with core.quiet(), _time_limit(5.0, what):
             got = call(first_overflow_depth, scale, dtype, name="first_overflow_depth")
         if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
             raise CheckFailure(f"{what} returned {got!r}; it must return an int (a number of layers)")
@@ -473,7 +464,7 @@ def check_first_overflow_depth_rejects(first_overflow_depth: Callable, scales: l
     """
     for scale in scales:
         what = f"first_overflow_depth({scale!r}, np.float32)"
-        with _quiet(), _time_limit(2.0, what + " (|scale| <= 1 never overflows: raise ValueError)"):
+        with core.quiet(), _time_limit(2.0, what + " (|scale| <= 1 never overflows: raise ValueError)"):
             core.expect_value_error(
                 first_overflow_depth,
                 scale,

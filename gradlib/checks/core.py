@@ -8,7 +8,9 @@ mistake. Checks never print to stderr and never rely on ``np.testing`` (which a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ __all__ = [
     "expect_value_error",
     "format_pair",
     "match_mistake",
+    "quiet",
     "rel_error",
 ]
 
@@ -102,6 +105,14 @@ def expect_value_error(
         else f"a {type(got).__name__}"
     )
     raise CheckFailure(f"{what} returned {shown}; it must raise ValueError: {why}")
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence NumPy floating-point warnings and Python warnings raised by the student's code."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _hint(exc: Exception) -> str:

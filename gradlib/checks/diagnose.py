@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gradlib import diagnostics as dg
-from gradlib.checks.core import CheckFailure, call
+from gradlib.checks.core import CheckFailure, call, quiet
 
 __all__ = [
     "CASES",
@@ -77,13 +75,6 @@ FAILING = {
 }  # fmt: skip
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
-
-
 # ----------------------------------------------------------------------------- health_report
 #: Planted-fault networks: name -> (activation, initializer, bias added to hidden layers, depth, seed).
 CASES = {
@@ -120,7 +111,7 @@ def case_stats(name: str) -> list[dg.LayerStats]:
     params = model.init_params(rng=np.random.default_rng(seed))
     for k in range(1, depth + 1):
         params[f"b{k}"] = params[f"b{k}"] + bias
-    with _quiet():
+    with quiet():
         return dg.mlp_stats(model, params, x, y, keep_samples=False)
 
 
@@ -348,7 +339,7 @@ def check_health_report(
     stats = case_stats(case)
     t = dg.DEFAULT_THRESHOLDS if thresholds is None else thresholds
     kwargs = {} if thresholds is None else {"thresholds": thresholds}
-    with _quiet():
+    with quiet():
         result = call(health_report, list(stats), name="health_report", **kwargs)
         expected = [v.verdict for v in dg.health_report(stats, thresholds=t)]
     got = _verdicts(result, stats)
@@ -359,7 +350,7 @@ def check_health_report(
     why = dg.health_report([stats[i]] if i == len(stats) - 1 else [stats[i], stats[-1]], thresholds=t)[
         0
     ].reason
-    with _quiet():
+    with quiet():
         mistake = next((d for d, v in _mistakes(stats, t).items() if v == got), None)
     raise CheckFailure(
         f"case {case!r}: {len(wrong)} of {len(stats)} verdicts differ; first: layer {stats[i].name!r} "
@@ -409,7 +400,7 @@ def run_config(config: dict, *, seed: int = 0, steps: int = STEPS):
     )  # fmt: skip
     zero_gamma = bool(full["zero_gamma"]) and model.batchnorm and model.residual
     params = model.init_params(rng=np.random.default_rng(seed), zero_gamma=zero_gamma)
-    with _quiet():
+    with quiet():
         return train.train(
             model, params, x, y, steps=steps, lr=full["lr"], rng=np.random.default_rng(seed + 1),
             clip=full["clip"], clip_value=full["clip_value"],
@@ -446,7 +437,7 @@ def check_fix_config(fix_config: Callable, failing: str, *, seed: int = 0, **pro
         raise ValueError(f"problem changes {bad} are not among the problem's keys {', '.join(FIXED_KEYS)}")
     problem = {**FAILING[failing], **problem_changes}
     given = dict(problem)
-    with _quiet():
+    with quiet():
         config = call(fix_config, given, name="fix_config")
     if given != problem:
         raise CheckFailure("fix_config modified the failing configuration it was given; return a new dict")
@@ -473,7 +464,7 @@ def _fix_hint(history: Any, changed: dict, lr: float) -> str:
     """What the failed run looks like: clipping alone, steps too large, or a gradient still vanishing."""
     if changed and set(changed) <= {"clip", "clip_value"}:
         return " Clipping alone caps large gradients; it cures no vanishing or saturation."
-    with _quiet():
+    with quiet():
         ratios = np.nanmedian(history.update_ratio, axis=1)
         peak = float(np.nanmax(ratios)) if np.any(np.isfinite(ratios)) else math.inf
         first_last = float(history.grad_norms[0, 0] / history.grad_norms[0, -1])

@@ -10,25 +10,16 @@ mistakes: no scaling, scaling after the cast (the values underflowed already), u
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from gradlib.checks.core import CheckFailure, as_array, call, match_mistake
+from gradlib.checks.core import CheckFailure, as_array, call, match_mistake, quiet
 
 __all__ = ["check_loss_scaling", "check_overflow_detected", "make_problem"]
 
 _TOL = 2e-2
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def make_problem(n: int, d: int, h: int, c: int, *, dout_std: float, seed: int):
@@ -61,7 +52,7 @@ def make_problem(n: int, d: int, h: int, c: int, *, dout_std: float, seed: int):
 
 def _call(fn: Callable, backward, dout: np.ndarray, scale: float, count: int):
     kept = dout.copy()
-    with _quiet():
+    with quiet():
         result = call(fn, backward, dout, scale, name="loss_scaled_gradients")
     if not np.array_equal(kept, dout):
         raise CheckFailure("loss_scaled_gradients modified dout in place; build a new array")
@@ -76,7 +67,7 @@ def _call(fn: Callable, backward, dout: np.ndarray, scale: float, count: int):
 
 
 def _mistakes(backward, dout: np.ndarray, scale: float) -> dict[str, Any]:
-    with _quiet():
+    with quiet():
         plain = [g.astype(np.float64) for g in backward(dout.astype(np.float16))]
         scaled16 = backward((dout.astype(np.float32) * scale).astype(np.float16))
         late = backward((dout.astype(np.float16) * np.float16(scale)).astype(np.float16))
@@ -131,7 +122,7 @@ def check_loss_scaling(
     worst = max(float(np.max(np.abs(g - e)) / np.max(np.abs(e))) for g, e in zip(arrays, exact, strict=True))
     if not worst < _TOL:
         flat = np.concatenate([a.ravel() for a in arrays])
-        with _quiet():
+        with quiet():
             cands = {
                 k: np.concatenate([np.ravel(v) for v in vs])
                 for k, vs in _mistakes(backward, dout, scale).items()

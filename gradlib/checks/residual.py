@@ -10,15 +10,14 @@ The ratio check builds networks from :class:`gradlib.mlp.MLP` and compares with 
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from gradlib import activations as ref_act
 from gradlib import layers as ref_layers
+from gradlib.checks import core
 from gradlib.checks.core import CheckFailure, as_array, assert_close, assert_unchanged, call, match_mistake
 from gradlib.checks.diagnosis import check_default, check_dtype
 
@@ -33,13 +32,6 @@ __all__ = [
 ]
 
 _NAMES = ("x", "W1", "b1", "W2", "b2")
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def block_inputs(n: int, d: int, h: int, *, seed: int) -> dict[str, np.ndarray]:
@@ -84,7 +76,7 @@ def _forward(fn: Callable, inp: dict, activation: str | None) -> tuple[np.ndarra
     if activation is None:
         check_default(fn, "activation", "relu", name="residual_forward")
     kwargs = {} if activation is None else {"activation": activation}
-    with _quiet():
+    with core.quiet():
         result = call(fn, *args, name="residual_forward", **kwargs)
     for before, after, label in zip(kept, args, _NAMES, strict=True):
         assert_unchanged(before, after, name=label)
@@ -213,7 +205,7 @@ def _backward(forward: Callable, backward: Callable, inp: dict, activation: str)
     _, cache = _forward(forward, inp, activation)
     dout = inp["dout"]
     kept = dout.copy()
-    with _quiet():
+    with core.quiet():
         result = call(backward, dout, cache, name="residual_backward")
     assert_unchanged(kept, dout, name="dout")
     grads = _unpack(result, "residual_backward", 5, "(dx, dW1, db1, dW2, db2)")
@@ -297,7 +289,7 @@ def check_residual_backward_numerically(
         def f(v, i=i):
             vals = list(args)
             vals[i] = v
-            with _quiet():
+            with core.quiet():
                 out = call(residual_forward, *vals, activation=activation, name="residual_forward")[0]
             return np.asarray(out, dtype=np.float64)
 
@@ -354,7 +346,7 @@ def check_grad_norm_ratio(
     """
     model, params, x, y = _network(depth, activation, residual, batchnorm, initializer, seed)
     kept = {k: v.copy() for k, v in params.items()}
-    with _quiet():
+    with core.quiet():
         got = call(grad_norm_ratio, model, params, x, y, name="grad_norm_ratio")
     for k, v in kept.items():
         assert_unchanged(v, params[k], name=f"params[{k!r}]")
