@@ -5,6 +5,12 @@ of its own bubblewrap sandbox (never without one: :func:`reset` kills every othe
 Requests are :class:`~.wire.ZygoteRequest` datagrams on the ``SOCK_SEQPACKET`` socket ``FD``: ``student``
 (a clean-room socket attached with SCM_RIGHTS, answered ``started``), ``kernel`` (answered ``started PID``,
 the kernel's pid inside the sandbox) and ``reset`` (answered :data:`~.wire.ZYGOTE_CLEAN`).
+
+Every forked child runs under a seccomp filter (:func:`deny_syscalls`) before any student code: no
+``ptrace`` or other way into another process's memory (bubblewrap's own pid 1 is dumpable and this
+bubblewrap has no ``--as-pid-1``, so refusing the system call is what keeps pid 1 out of reach), and no
+kernel keyrings (``add_key``, ``request_key``, ``keyctl``), which every process of one user shares within
+the sandbox's user namespace: a key one student adds could otherwise be read by the next.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import sys
 
 from . import procfs, wire
 
-__all__ = ["reset", "serve"]
+__all__ = ["DENIED_SYSCALLS", "deny_syscalls", "reset", "serve"]
 
 
 def _preload(kind):
@@ -39,6 +45,62 @@ def _preload(kind):
             importlib.import_module(info.name)
         except Exception:  # noqa: BLE001, S112
             continue
+
+
+#: Per machine architecture: the seccomp audit value and the system calls a forked child may not make.
+DENIED_SYSCALLS = {
+    "x86_64": (
+        0xC000003E,
+        {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
+         "perf_event_open": 298, "pidfd_getfd": 438, "add_key": 248, "request_key": 249, "keyctl": 250},
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {"ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272,
+         "perf_event_open": 241, "pidfd_getfd": 438, "add_key": 217, "request_key": 218, "keyctl": 219},
+    ),
+}  # fmt: skip
+_X32_BIT = 0x40000000  # x86-64's x32 system calls: the same numbers with this bit set
+
+
+def _filter(arch: int, numbers) -> bytes:
+    """A classic-BPF seccomp program: EPERM for ``numbers`` and for any other ABI, allow the rest."""
+    import errno
+    import struct
+
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    numbers = sorted(numbers)
+    n = len(numbers)
+    prog = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (ld, 0, 0, 0), (jge, n + 1, 0, _X32_BIT)]
+    prog += [(jeq, n - i, 0, nr) for i, nr in enumerate(numbers)]  # each jumps to the deny at the end
+    prog += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+    return b"".join(struct.pack("HBBI", *ins) for ins in prog)
+
+
+def deny_syscalls() -> bool | None:
+    """Install :data:`DENIED_SYSCALLS`' filter on this process and all it starts.
+
+    Returns True once installed, False when the kernel refused it, None on an architecture not listed.
+    """
+    import ctypes
+
+    arch = DENIED_SYSCALLS.get(os.uname().machine)
+    if arch is None:
+        return None
+    code = _filter(arch[0], arch[1].values())
+    buf = ctypes.create_string_buffer(code, len(code))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = SockFprog(len(code) // 8, ctypes.addressof(buf))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+    if libc.prctl(pr_set_no_new_privs, 1, None, 0, 0) != 0:
+        return False
+    return libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.addressof(prog), 0, 0) == 0
 
 
 def _kernel(request: wire.ZygoteRequest):
@@ -146,6 +208,8 @@ def _fork(ctrl, request: wire.ZygoteRequest, fds):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if request.cpu:
         resource.setrlimit(resource.RLIMIT_CPU, (request.cpu, request.cpu))
+    if deny_syscalls() is False:
+        os._exit(1)  # never run student code that could trace pid 1 or share a keyring
     try:
         if request.op == "student":
             from . import server
