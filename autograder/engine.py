@@ -318,6 +318,9 @@ def _worker_config(worker: Worker, scratch: Path, nbdir: Path):
     cfg.CourseDirectory.db_url = worker.db_url
     cfg.OverwriteCells.add_missing_cells = True
     cfg.Execute.timeout = options.cell_timeout
+    # after a cell's reply, its last output may lag on a busy machine: wait as long as a cell may run
+    # (nbclient's default, 4 s, failed honest notebooks under load)
+    cfg.Execute.iopub_timeout = options.cell_timeout
     cfg.Execute.kernel_manager_class = kernel.SandboxedKernelManager
     cfg.Execute.startup_timeout = 60
     cfg.Execute.shutdown_kernel = "immediate"  # the sandbox is torn down anyway; saves ~0.4 s
@@ -544,7 +547,8 @@ def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> Notebo
         if strays:
             flags.append(f"{notebook}: left {strays} process(es) running after its cells finished")
         if clean is not None:
-            cells, clean_flags = integrity.apply_verdict(cells, clean.result())
+            raised = integrity.raised_in_kernel(nb)
+            cells, clean_flags = integrity.apply_verdict(cells, clean.result(), raised)
             flags += clean_flags
         return NotebookRun(cells, flags, nbformat.writes(nb).encode("utf-8"))
     finally:
@@ -561,6 +565,12 @@ def _failure_reason(exc: BaseException) -> str:
 
     text = str(exc).strip().splitlines()
     text = text[0] if text else ""
+    if isinstance(exc, CellTimeoutError) and "IOPub" in str(exc):
+        # the cell had finished; its output did not arrive in time (never quote str(exc): it shows the cell)
+        return (
+            "a cell finished but its output did not arrive in time (IOPub timeout; the machine was "
+            "overloaded or the notebook stopped the kernel's messages); grade it again"
+        )
     if isinstance(exc, CellTimeoutError):
         return "a cell ran past the cell timeout and ignored the interrupt (does it catch KeyboardInterrupt?)"
     if isinstance(exc, DeadKernelError):

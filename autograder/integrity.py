@@ -3,9 +3,14 @@
 * :func:`static_flags` compares the submitted notebook with the release: deleted or edited locked cells
   (nbgrader restores them), changed points or nbgrader metadata, duplicated cell ids.
 * :func:`apply_verdict` turns the in-kernel cell results and the clean room's
-  :class:`~autograder.cleanroom.harness.Verdict` into the final cell results and flags: points are the
-  clean room's; a test that passed in the kernel but fails in the clean room is flagged, as is every
-  tampering the student process's probes reported.
+  :class:`~autograder.cleanroom.harness.Verdict` into the final cell results and flags: points and the
+  message a student sees are the clean room's alone. A test the two runs disagree on is flagged when the
+  disagreement points to code that behaves differently when graded: it passed in the kernel but fails in
+  the clean room, or it *raised* in the kernel but passes in the clean room (an exception only the
+  notebook run sees, e.g. one built from ``In[-1]`` or the caller's frame). A test that failed in the
+  kernel only because it wrote to stderr (a warning) is not flagged. Every tampering the student
+  process's probes reported is flagged too.
+* :func:`raised_in_kernel` lists the test cells whose kernel run ended in an exception.
 
 The clean room itself (the sandboxed student process, the harness, their protocol) is
 :mod:`autograder.cleanroom`.
@@ -20,7 +25,7 @@ from nbgrader.utils import is_grade, is_locked, is_solution
 from autograder.cleanroom.harness import Verdict
 from autograder.results import CellResult
 
-__all__ = ["apply_verdict", "static_flags"]
+__all__ = ["apply_verdict", "feedback_message", "raised_in_kernel", "static_flags"]
 
 
 def _nbgrader(cell) -> dict:
@@ -66,8 +71,25 @@ def static_flags(submitted, release, raw_ids: list | None = None) -> list[str]:
     return flags
 
 
-def apply_verdict(cells: list[CellResult], verdict: Verdict) -> tuple[list[CellResult], list[str]]:
-    """The cells with the clean room's results and points, and the flags; ``cells`` are not changed."""
+def raised_in_kernel(nb) -> dict[str, str]:
+    """grade_id -> exception name, for each test cell of an executed notebook whose output holds an error."""
+    raised = {}
+    for cell in nb.cells:
+        gid = _grade_id(cell)
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if gid and errors:
+            raised[gid] = str(errors[-1].get("ename") or "an exception")
+    return raised
+
+
+def apply_verdict(
+    cells: list[CellResult], verdict: Verdict, raised: dict[str, str] | None = None
+) -> tuple[list[CellResult], list[str]]:
+    """The cells with the clean room's results and points, and the flags; ``cells`` are not changed.
+
+    ``raised`` is :func:`raised_in_kernel` of the executed notebook (grade_id -> exception name).
+    """
+    raised = raised or {}
     flags = [f"tampering: {t}" for t in verdict.tamper]
     final = []
     for cell in cells:
@@ -83,6 +105,11 @@ def apply_verdict(cells: list[CellResult], verdict: Verdict) -> tuple[list[CellR
         )
         if cell.passed_in_kernel and not passed:
             flags.append(f"{cell.grade_id} passed in the kernel but fails the clean-room re-check")
+        elif passed and not cell.passed_in_kernel and cell.grade_id in raised:
+            flags.append(
+                f"{cell.grade_id} raised {raised[cell.grade_id]} in the kernel but passes the clean-room "
+                "re-check (code that behaves differently when graded in the notebook)"
+            )
     return final, flags
 
 

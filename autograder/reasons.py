@@ -66,6 +66,15 @@ _FLAG_RULES: tuple[tuple[str, Cause], ...] = (
         ),
     ),
     (
+        r"raised \S+ in the kernel but passes the clean-room re-check",
+        Cause(
+            "kernel-only-failure",
+            "tests raised only in the notebook's kernel (code that behaves differently when graded)",
+            "some tests failed in your notebook but passed when your functions were re-run in a clean "
+            "process, which points to code that behaves differently when it is graded",
+        ),
+    ),
+    (
         r"^(points of .* changed|nbgrader metadata of .* changed|duplicated cell ids|.*locked cell)",
         Cause(
             "edited-cells",

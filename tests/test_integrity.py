@@ -6,7 +6,10 @@ The end-to-end tampering cases are in test_engine.py, graded once per session.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import errno
 import io
+import os
 import pickle
 import subprocess
 import sys
@@ -17,6 +20,7 @@ import pytest
 
 from autograder import authoring, integrity, sandbox
 from autograder.cleanroom import BOOT, PACKAGE_DIR, client, harness, wire
+from autograder.results import CellResult
 
 
 def _release():
@@ -272,6 +276,62 @@ def test_zygote_memory_is_out_of_a_student_process_reach(zygote, tmp_path):
     assert outcome == "PermissionError"
 
 
+#: (x86-64 numbers; the test is skipped elsewhere) add a key to the user keyring, or find one added before.
+KEYRINGS = """
+import ctypes
+_libc = ctypes.CDLL(None, use_errno=True)
+_USER_KEYRING = -4  # KEY_SPEC_USER_KEYRING: shared by every process of one uid in a user namespace
+
+def plant(secret):
+    key = _libc.syscall(248, b"user", b"answers", secret, len(secret), _USER_KEYRING)  # add_key
+    return key, ctypes.get_errno()
+
+def find():
+    key = _libc.syscall(250, 10, _USER_KEYRING, b"user", b"answers", 0)  # keyctl(KEYCTL_SEARCH, ...)
+    if key < 0:
+        return None, ctypes.get_errno()
+    buf = ctypes.create_string_buffer(256)
+    size = _libc.syscall(250, 11, key, buf, 256)  # keyctl(KEYCTL_READ, ...)
+    return buf.raw[: max(size, 0)], ctypes.get_errno()
+"""
+
+TRACE_PID1 = """
+def trace_pid1():
+    libc = ctypes.CDLL(None, use_errno=True)
+    attached = libc.ptrace(16, 1, None, None) == 0  # PTRACE_ATTACH
+    err = ctypes.get_errno()
+    if attached:
+        libc.ptrace(17, 1, None, None)  # PTRACE_DETACH
+    return attached, err
+"""
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86-64 system call numbers")
+def test_a_key_one_student_adds_is_not_there_for_the_next(zygote, tmp_path):
+    """Can a student's process put a secret in a kernel keyring for the next student's process to read?"""
+    secret = b"hidden-answer-42"
+    planted = _call(tmp_path, [(0, "import ctypes"), (1, KEYRINGS)], "plant", zygote, secret)
+    found = _call(tmp_path, [(0, "import ctypes"), (1, KEYRINGS)], "find", zygote)
+    assert found[0] != secret, (planted, found)
+    assert planted[0] < 0 and planted[1] == errno.EPERM, planted  # the keyring calls are refused outright
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the probe uses x86-64 system call numbers")
+def test_student_process_cannot_trace_the_sandboxs_pid1(zygote, tmp_path):
+    """Is PTRACE_ATTACH to bubblewrap's pid 1 refused to a student's process (the kernel's is the same)?"""
+    attached, err = _call(tmp_path, [(0, "import ctypes"), (1, TRACE_PID1)], "trace_pid1", zygote)
+    assert not attached and err == errno.EPERM, (attached, err)
+
+
+def _call(tmp_path, cells, name, zygote, *args):
+    proc = client.StudentProcess(wire.Job([], cells), tmp_path, sandbox.SandboxPolicy(), 30, zygote)
+    try:
+        proc.start()
+        return client.Proxy(proc, name)(*args)
+    finally:
+        proc.stop()
+
+
 def test_zygote_refuses_to_run_outside_a_pid_namespace():
     """Started without bubblewrap, does the zygote exit instead of killing the host's processes?"""
     done = subprocess.run(
@@ -330,3 +390,49 @@ def test_feedback_message_keeps_whole_lines():
         == many.splitlines()[: integrity.MESSAGE_LINES]
     )
     assert cells[0].message.endswith(f"({20 - integrity.MESSAGE_LINES} more lines)")
+
+
+def _executed(outputs: list) -> nbformat.NotebookNode:
+    """A notebook whose one test cell, f_values, ran with ``outputs`` (as nbgrader's Execute leaves it)."""
+    cell = nbformat.v4.new_code_cell("assert f(1) == 3")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "f_values", "points": 2, "solution": False}
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), cell])
+
+
+RAISED = {"output_type": "error", "ename": "ValueError", "evalue": "In[-1] was ...", "traceback": []}
+WARNED = {"output_type": "stream", "name": "stderr", "text": "RuntimeWarning: overflow in exp\n"}
+
+
+@pytest.mark.parametrize(
+    ("outputs", "flagged"),
+    [([RAISED], True), ([WARNED], False), ([], False)],
+    ids=["raised in the kernel", "warned in the kernel", "passed in the kernel"],
+)
+def test_a_test_only_the_kernel_run_fails_is_flagged_when_it_raised(outputs, flagged):
+    """Is a test that raised in the kernel but passes the clean room flagged, and a mere warning not?"""
+    from autograder.cleanroom.harness import Verdict
+
+    raised = integrity.raised_in_kernel(_executed(outputs))
+    assert raised == ({"f_values": "ValueError"} if flagged else {})
+    kernel = [dataclasses.replace(c, passed_in_kernel=not outputs) for c in _kernel_cells("In[-1] was ...")]
+    cells, flags = integrity.apply_verdict(kernel, Verdict({"f_values": (True, "")}), raised)
+    assert (cells[0].points, cells[0].passed_clean, cells[0].message) == (2.0, True, "")
+    expected = ["f_values raised ValueError in the kernel but passes the clean-room re-check"]
+    assert [f.split(" (")[0] for f in flags] == (expected if flagged else [])
+
+
+def test_both_disagreements_are_flagged_and_agreement_is_not():
+    """Are kernel-pass/clean-fail and kernel-raise/clean-pass flagged, and agreeing runs left alone?"""
+    from autograder.cleanroom.harness import Verdict
+
+    cells = [
+        CellResult("nb", "a", 1.0, 1.0, True),  # passes in the kernel, fails in the clean room
+        CellResult("nb", "b", 0.0, 1.0, False, None, "ValueError: x"),  # raised in the kernel only
+        CellResult("nb", "c", 1.0, 1.0, True),  # both pass
+        CellResult("nb", "d", 0.0, 1.0, False, None, "CheckFailure: y"),  # both fail
+    ]
+    verdict = Verdict({"a": (False, "CheckFailure: a"), "b": (True, ""), "c": (True, ""), "d": (False, "no")})
+    final, flags = integrity.apply_verdict(cells, verdict, {"b": "ValueError", "d": "CheckFailure"})
+    assert [c.points for c in final] == [0.0, 1.0, 1.0, 0.0]
+    assert [f.split()[0] for f in flags] == ["a", "b"]
