@@ -237,6 +237,26 @@ def _scale_drops_then_climbs():
     assert scales[-1] > 2.0**24, f"final scale 2^{np.log2(scales[-1]):.0f}"
 
 
+def _he_alone_jumps_near_1():
+    """ReLU + He alone (seeds 0-3): the loss jumps, and ends near 1 unless it diverges."""
+    for seed, h in zip(SEEDS, _fix_runs("he"), strict=True):
+        loss = np.asarray(h.loss)
+        final = diagnose.final_loss(h)
+        assert not np.isfinite(final) or 0.7 <= final <= 1.3, f"seed {seed}: final loss {final:.3f}"
+        assert np.nanmax(np.diff(loss)) > 0.3, f"seed {seed}: the loss never jumps up: {loss.round(3)}"
+
+
+def _float16_bfloat16_formats():
+    half, brain = precision.float_format("float16"), precision.float_format("bfloat16")
+    assert half.max == 65504 == float(torch.finfo(torch.float16).max), half
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float16(65520.0)), "65520 does not overflow float16"
+    assert brain.mantissa_bits + 1 == 8 and brain.eps == float(torch.finfo(torch.bfloat16).eps) == 2.0**-7, (
+        brain
+    )
+    assert brain.max == float(torch.finfo(torch.bfloat16).max), brain
+
+
 CLAIMS = [
     Claim(
         LESSON,
@@ -328,4 +348,30 @@ CLAIMS = [
     ),
     Claim(LESSON, "cell-038", "The scale first drops", _scale_drops_then_climbs),
     Claim(LESSON, "cell-038", "float16 flushes gradients below about 3e-8", _below_3e8_rounds_to_zero),
+]
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-010",
+        "(the first and the output layer sit a few times lower and higher) and the loss falls steadily",
+        _lr_001_near_1e3,
+    ),
+    Claim(LESSON, "cell-010", "and the loss hardly moves", _lr_1e4_25_times_smaller),
+    Claim(
+        LESSON,
+        "cell-010",
+        "each step changes the weights by more than 1%, the loss jumps around and ends barely below where it "
+        "started",
+        _lr_03_jumps,
+    ),
+    Claim(LESSON, "cell-023", "and the loss jumps around near 1 or diverges", _he_alone_jumps_near_1),
+    Claim(LESSON, "cell-030", "nothing above 65504", _float16_bfloat16_formats),
+    Claim(LESSON, "cell-030", "only 8 significant bits", _float16_bfloat16_formats),
+    Claim(
+        LESSON,
+        "cell-038",
+        "then climbs as the gradients shrink, so small gradients stay representable",
+        _scale_drops_then_climbs,
+    ),
 ]
