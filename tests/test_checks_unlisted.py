@@ -306,3 +306,24 @@ def test_the_eval_cache_hint_describes_the_batch_statistics():
         )[1],
     )[0]
     np.testing.assert_allclose(wrong, x.grad.numpy(), rtol=1e-7, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- lesson 05
+def _global_clip_eps_inside(grads, max_norm):
+    """The global norm computed as sqrt(sum of squares + 1e-6): close to the answer, but not torch's."""
+    arrays = list(grads.values()) if isinstance(grads, dict) else list(grads)
+    total = float(np.sqrt(sum(np.sum(a**2) for a in arrays)))
+    factor = min(1.0, max_norm / float(np.sqrt(total**2 + 1e-6)))
+    clipped = [a * factor for a in arrays]
+    return (
+        dict(zip(grads, clipped, strict=True)) if isinstance(grads, dict) else type(grads)(clipped)
+    ), total
+
+
+def test_an_eps_inside_the_global_norm_is_named_not_told_it_rescaled_up():
+    """Is an eps inside the global norm's square root named as such (and not 'you rescaled them up')?"""
+    from gradlib.checks import clip as chk_clip
+
+    with pytest.raises(CheckFailure, match="eps inside the square root") as info:
+        chk_clip.global_clipped(_global_clip_eps_inside, container="list", max_norm=1.0, seed=4)
+    assert "rescaled them up" not in str(info.value)

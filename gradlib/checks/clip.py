@@ -287,11 +287,17 @@ def _call_global(fn: Callable, grads, max_norm: float):
     return clipped, float(total.ravel()[0])
 
 
-def _eps_inside_candidates(grads, max_norm: float, got: list) -> list:
-    """Per-array clipping with ``sqrt(sum g^2 + eps)``, for the usual eps closest to the student's result."""
+def _eps_inside_candidates(grads, max_norm: float, got: list, *, per_array: bool = True) -> list:
+    """Clipping with the norm ``sqrt(sum g^2 + eps)``, for the usual eps closest to the student's result.
+
+    ``per_array`` takes each array's own norm (clip by norm); otherwise the global norm of all of them.
+    """
     best, best_err = None, math.inf
+    arrays = _values(grads)
+    squares = sum(float(np.sum(g**2)) for g in arrays)
     for eps in (1e-12, 1e-10, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
-        cand = [g * min(1.0, max_norm / math.sqrt(float(np.sum(g**2)) + eps)) for g in _values(grads)]
+        norms = [math.sqrt((float(np.sum(g**2)) if per_array else squares) + eps) for g in arrays]
+        cand = [g * min(1.0, max_norm / norm) for g, norm in zip(arrays, norms, strict=True)]
         err = max(float(np.max(np.abs(c - a))) for c, a in zip(cand, got, strict=True))
         if err < best_err:
             best, best_err = cand, err
@@ -308,10 +314,14 @@ def _quiet(fn: Callable) -> Callable:
     return run
 
 
-def _global_mistakes(grads, max_norm: float) -> dict:
+def _global_mistakes(grads, max_norm: float, got: list) -> dict:
     arrays = _values(grads)
     total = ref.global_norm(arrays)
     return {
+        "you added a small eps inside the square root, sqrt(sum of squares + eps): the global norm is "
+        "sqrt(sum of squared norms) (torch adds its 1e-6 outside, to the norm)": _quiet(
+            lambda: _eps_inside_candidates(grads, max_norm, got, per_array=False)
+        ),
         "you clipped each array by its own norm; clip_by_global_norm scales all arrays by ONE factor "
         "computed from the global norm": lambda: ref.clip_by_norm(arrays, max_norm),
         "you clipped each component by value; clip_by_global_norm rescales all arrays": lambda: (
@@ -353,7 +363,9 @@ def global_clipped(
     clipped, _ = _call_global(clip_by_global_norm, grads, max_norm)
     expected, _ = _torch_clip(grads, max_norm=max_norm)
     ctx = f"max_norm={max_norm:g}, global norm {ref.global_norm(grads):.4g}, {container}"
-    return _compare(clipped, expected, _global_mistakes(grads, max_norm), name="clipped", context=ctx)
+    return _compare(
+        clipped, expected, _global_mistakes(grads, max_norm, clipped), name="clipped", context=ctx
+    )
 
 
 def _check_total(total: float, grads, max_norm: float, clipped: list) -> float:
@@ -425,7 +437,8 @@ def global_small(
     max_norm = 2.0 * ref.global_norm(grads) if zero != "all" else 1.0
     clipped, total = _call_global(clip_by_global_norm, grads, max_norm)
     ctx = f"global norm {ref.global_norm(grads):.4g} is already below max_norm={max_norm:.4g}"
-    error = _compare(clipped, _values(grads), _global_mistakes(grads, max_norm), name="clipped", context=ctx)
+    mistakes = _global_mistakes(grads, max_norm, clipped)
+    error = _compare(clipped, _values(grads), mistakes, name="clipped", context=ctx)
     return max(error, _check_total(total, grads, max_norm, clipped))
 
 
