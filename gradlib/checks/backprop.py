@@ -82,9 +82,7 @@ def check_affine_forward(
         out, name="out", shape=(n, m), hint="out must be (N, M) = x @ W + b with W of shape (D, M)"
     )
     mistake = match_mistake(out, {"you forgot to add the bias b": x @ W, "you subtracted b": x @ W - b})
-    err = assert_close(
-        out, expected, name="out", hint=f"did {mistake}?" if mistake else None, advice="out = x @ W + b"
-    )
+    err = assert_close(out, expected, name="out", hint=mistake, advice="out = x @ W + b")
     cache = _unpack(cache, "affine_forward's cache", 3, "(x, W, b), the inputs backward needs")
     for got, want, label in zip(cache, (x, W, b), ("x", "W", "b"), strict=True):
         assert_close(got, want, name=f"cache entry {label}", hint="the cache must be the tuple (x, W, b)")
