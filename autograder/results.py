@@ -4,13 +4,16 @@ One :class:`SubmissionResult` per student x assignment; one :class:`CellResult` 
 ``status`` is ``graded`` (scored normally), ``failed`` (could not be graded; ``reason`` says why) or
 ``flagged`` (tampering detected; ``reason`` says what, and the score excludes every point the tampering
 could have earned).
+
+Both are frozen: a result is made once, by the worker or the parent, and a later step that changes one
+(the clean room's points, the parent's ``max_score``) makes a new one with :func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 __all__ = [
@@ -28,7 +31,7 @@ STATUSES = ("graded", "failed", "flagged")
 CSV_COLUMNS = ("student_id", "assignment", "score", "max_score", "status", "reason")
 
 
-@dataclass
+@dataclass(frozen=True)
 class CellResult:
     """One graded test cell of one submission.
 
@@ -52,9 +55,9 @@ class CellResult:
     message: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class SubmissionResult:
-    """The outcome for one student x assignment."""
+    """The outcome for one student x assignment; ``cells`` (any sequence) is kept as a tuple."""
 
     student_id: str
     assignment: str
@@ -62,13 +65,14 @@ class SubmissionResult:
     max_score: float
     status: str
     reason: str = ""
-    cells: list[CellResult] = field(default_factory=list)
+    cells: tuple[CellResult, ...] = ()
     seconds: float = 0.0
     sandbox: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r} is not one of {', '.join(STATUSES)}")
+        object.__setattr__(self, "cells", tuple(self.cells))  # frozen: the one write, while it is made
 
     def csv_row(self) -> list[str]:
         """The row for ``grades.csv`` in :data:`CSV_COLUMNS` order."""

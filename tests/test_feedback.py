@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import nbformat
 import pytest
@@ -99,7 +100,7 @@ def test_student_code_is_escaped_and_page_has_no_script(tmp_path):
     evil = "def double(x):\n    '</pre><script>alert(1)</script><img src=x onerror=alert(2)>'\n    return x"
     sub = _write(tmp_path, "sub.ipynb", _nb(evil, extra_md="# <script>alert(3)</script>"))
     result = _result(message="<script>alert(4)</script>")
-    result.student_id = "<b>mallory</b>"
+    result = replace(result, student_id="<b>mallory</b>")
     page = notebook_feedback(result, "00-demo", submitted=sub)
     assert "<script" not in page.lower()
     assert "<img" not in page.lower() and "<b>mallory" not in page
@@ -180,7 +181,8 @@ def test_written_answer_is_labelled_graded_by_hand(tmp_path):
 def test_full_points_never_sit_beside_a_failure(tmp_path):
     """When the clean re-check passed but the kernel showed an error, is the cell not red and explained?"""
     result = _result(points=(2.0, 1.0), message="CheckFailure: double raised UserWarning: careful")
-    result.cells[0].passed_in_kernel, result.cells[0].passed_clean = False, True
+    first = replace(result.cells[0], passed_in_kernel=False, passed_clean=True)
+    result = replace(result, cells=(first, *result.cells[1:]))
     page = notebook_feedback(result, "00-demo", submitted=None)
     section = re.search(
         r'<section class="cell [a-z]*"><header><span>test <code>double_values.*?</section>', page
@@ -196,7 +198,7 @@ def test_write_feedback_layout_and_unsafe_ids(tmp_path):
     sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x"))
     good = _result()
     evil = _result()
-    evil.student_id = "../../escape"
+    evil = replace(evil, student_id="../../escape")
     paths = write_feedback([good, evil], tmp_path / "out", submitted=lambda s, a, n: sub)
     assert paths[0] == tmp_path / "out" / "feedback" / "alice" / "00-demo" / "00-demo.html"
     assert all((tmp_path / "out" / "feedback") in p.parents for p in paths)
