@@ -94,6 +94,56 @@ def _table():
         assert abs(result.losses[0] - math.log(10)) < 0.5, result.losses[0]
 
 
+def _digits_shape():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    assert digits.images.shape == (1797, 8, 8) and sorted(set(digits.target)) == list(range(10)), (
+        digits.images.shape,
+        sorted(set(digits.target)),
+    )
+
+
+def _hidden_scale_ratios(activation: str, init: str) -> np.ndarray:
+    """The std of each Linear layer's output over the previous one's, on the first 256 training images."""
+    x, _ = _batch()
+    stds, h = [], x
+    with torch.no_grad():
+        for module in build_mlp(10, 64, activation=activation, init=init, seed=0):
+            h = module(h)
+            if isinstance(module, torch.nn.Linear):
+                stds.append(float(h.std()))
+    return np.array(stds[1:-1]) / np.array(stds[:-2])  # hidden layer to hidden layer
+
+
+def _large_relu_grows_57():
+    per_layer = float(np.exp(np.mean(np.log(_hidden_scale_ratios("relu", "large")))))
+    assert 4.5 <= per_layer <= 7, f"N(0, 1) ReLU layers multiply the scale by {per_layer:.2f}"
+    assert f"{math.sqrt(64 / 2):.1f}" == "5.7"
+
+
+def _a_gradient_factor_002():
+    x, y = _batch()
+    model = build_mlp(10, 64, activation="sigmoid", init="small", seed=0)
+    stats = torch_hooks.collect_stats(model, x, lambda out: F.cross_entropy(out, y))
+    g = np.array([s.grad_std for s in stats[:-1]])  # the hidden layers
+    per_layer = float(np.median(g[:-1] / g[1:]))
+    assert 0.015 <= per_layer <= 0.025, (
+        f"gradient factor per sigmoid layer {per_layer:.4f} (0.25 * 0.08 = 0.02)"
+    )
+
+
+def _xavier_alone_guesses():
+    _, result = _run("sigmoid", "xavier", None, 0.1)
+    assert result.val_accuracy < 0.15, f"sigmoid + Xavier, no BN: accuracy {result.val_accuracy:.3f}"
+
+
+def _clipping_keeps_finite():
+    model, result = _run("relu", "he", None, 0.5, 1.0)
+    assert not result.diverged and np.all(np.isfinite(result.losses)), result.losses
+    assert all(torch.isfinite(p).all() for p in model.parameters()), "a clipped weight is not finite"
+
+
 CLAIMS = [
     Claim(L, "cell-006", "Neither network learns anything", _neither_learns),
     Claim(L, "cell-010", "ReLU + He\nstarts at about 2.6", _initial_losses),
@@ -108,4 +158,29 @@ CLAIMS = [
     Claim(L, "cell-020", "the same depth then reaches about 0.93", _table),
     Claim(L, "cell-020", "its loss ends\n  higher than it started and its accuracy near 0.3", _table),
     Claim(L, "cell-020", "each fixed network ends with a\n  health report of healthy layers only", _table),
+]
+
+CLAIMS += [
+    Claim(L, "cell-000", "1,797 grey-scale images of 8 × 8 pixels, ten classes", _digits_shape),
+    Claim(L, "cell-010", "Sigmoid with tiny weights starts exactly at $\\ln 10$", _initial_losses),
+    Claim(
+        L,
+        "cell-010",
+        "each layer multiplies the activations' scale by about $\\sqrt{64/2} \\approx 5.7$",
+        _large_relu_grows_57,
+    ),
+    Claim(
+        L,
+        "cell-012",
+        "the tiny weights multiply it by about $0.01 \\cdot \\sqrt{64} = 0.08$ more, per layer",
+        _a_gradient_factor_002,
+    ),
+    Claim(
+        L,
+        "cell-020",
+        "Replacing the init alone is not enough for a sigmoid network this deep",
+        _xavier_alone_guesses,
+    ),
+    Claim(L, "cell-020", "Clipping at norm 1 keeps its numbers finite", _clipping_keeps_finite),
+    Claim(L, "cell-020", "The initial losses of the working networks are near $\\ln 10 = 2.303$", _table),
 ]
