@@ -215,6 +215,16 @@ def _random_biases_zero_weights():
         assert loss > 2 * xavier, f"draw {draw}: final loss {loss:.4f}, Xavier's {xavier:.4f}"
 
 
+def _lecun_equals_xavier_on_square():
+    for n in (16, 128):
+        a = init.xavier_normal((n, n), rng=np.random.default_rng(n))
+        b = init.lecun_normal((n, n), rng=np.random.default_rng(n))
+        np.testing.assert_array_equal(a, b, err_msg=f"Xavier and LeCun differ on ({n}, {n})")
+    a = init.xavier_normal((300, 100), rng=np.random.default_rng(0))
+    b = init.lecun_normal((300, 100), rng=np.random.default_rng(0))
+    assert not np.array_equal(a, b), "Xavier equals LeCun on a non-square layer too"
+
+
 CLAIMS = [
     Claim(
         LESSON,
@@ -309,4 +319,9 @@ CLAIMS += [
         "Random biases do make the units different (the spread between them ends well above 0)",
         _random_biases_zero_weights,
     ),
+]
+
+CLAIMS += [
+    Claim(LESSON, "cell-033", "Xavier keeps a slowly decaying but healthy scale", _figure3_shapes),
+    Claim(LESSON, "cell-033", "LeCun equals Xavier on square layers", _lecun_equals_xavier_on_square),
 ]

@@ -213,6 +213,28 @@ def _copied_keras_momentum_is_noisy():
     assert copied > 0.75 and default < 0.4 and copied > 2 * default, (copied, default)
 
 
+def _dx_sums_to_zero_per_feature():
+    """Section 4: per feature, sum_i dx_i = 0 (gamma arbitrary); torch's autograd gives the same dx."""
+    rng = np.random.default_rng(8)
+    x, dout, gamma = rng.normal(2, 3, size=(7, 5)), rng.normal(size=(7, 5)), rng.normal(size=5)
+    out, cache_, _, _ = batchnorm.batchnorm_forward(
+        x, gamma, np.zeros(5), np.zeros(5), np.ones(5), training=True
+    )
+    dx = batchnorm.batchnorm_backward(dout, cache_)[0]
+    xt = torch.tensor(x, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(5, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.from_numpy(gamma))
+    bn(xt).backward(torch.from_numpy(dout))
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    scale = np.abs(dx).sum(axis=0)
+    assert np.all(np.abs(dx.sum(axis=0)) < 1e-12 * scale), f"sum of dx per feature {dx.sum(axis=0)}"
+    shifted = batchnorm.batchnorm_forward(
+        x + 10.0, gamma, np.zeros(5), np.zeros(5), np.ones(5), training=True
+    )
+    np.testing.assert_allclose(shifted[0], out, atol=1e-9, err_msg="shifting a feature changed BN's output")
+
+
 CLAIMS = [
     Claim(
         L,
@@ -284,5 +306,14 @@ CLAIMS += [
         "Copying Keras's `0.9` into PyTorch's `momentum` keeps mostly the last batch: the running mean "
         "is noisy",
         _copied_keras_momentum_is_noisy,
+    ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-018",
+        "So, per feature, $\\sum_i dx_i = 0$: shifting a whole feature does not change BN's output.",
+        _dx_sums_to_zero_per_feature,
     ),
 ]

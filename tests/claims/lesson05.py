@@ -205,6 +205,15 @@ def _equal_norms_at_section5_start():
     assert _step_angles(grads, 1.0)["per_tensor"] < 1e-4, "per-tensor clipping turned Section 5's step"
 
 
+def _first_component_share():
+    """[0.9, 100] clipped by value to [0.9, 1.0]: the first component's share, by sum and by squares."""
+    g = np.array([0.9, 100.0])
+    v = clip.clip_by_value([g], 1.0)[0]
+    for name, share in (("sum", lambda a: a[0] / a.sum()), ("squares", lambda a: a[0] ** 2 / np.sum(a**2))):
+        before, after = share(np.abs(g)), share(np.abs(v))
+        assert before < 0.01 and 0.4 <= after < 0.5, f"share by {name}: {before:.4f} -> {after:.3f}"
+
+
 CLAIMS = [
     Claim(LESSON, "cell-002", "the step points 41° away from the gradient", _value_vs_norm),
     Claim(LESSON, "cell-002", "Norm clipping gives $[0.009,\\ 0.99996]$", _value_vs_norm),
@@ -258,4 +267,21 @@ CLAIMS += [
         "or when all have the same norm, as the 12 layers of Section 5's network do at its first step",
         _equal_norms_at_section5_start,
     ),
+]
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-002",
+        "the first component, which was less than 1 % of the gradient, is now almost half of it",
+        _first_component_share,
+    ),
+    Claim(
+        LESSON,
+        "cell-019",
+        "(about 0.5, almost all of it in the last layers) is below 1",
+        _clipping_leaves_vanishing_alone,
+    ),
+    Claim(LESSON, "cell-019", "and the first layers still get nothing", _clipping_leaves_vanishing_alone),
+    Claim(LESSON, "cell-025", "amplifies by up to $1.25^{12} \\approx 15$", _rescue),
 ]
