@@ -9,7 +9,7 @@ import torch
 
 from claims import Claim
 from gradlib import chain, layers
-from gradlib.gradcheck import numerical_gradient_array, rel_error
+from gradlib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 
 L = "01-backprop"
 
@@ -103,6 +103,35 @@ def _figure4_weight_gradients():
     assert f"{2.0**49:.0e}" == "6e+14", 2.0**49
 
 
+def _smooth_loss(v: np.ndarray) -> float:
+    return float(np.sum(np.sin(v) * np.exp(0.3 * v)))
+
+
+def _difference_errors(h: float) -> tuple[float, float]:
+    """Largest error of gradlib's centered difference and of a one-sided one, against torch's autograd."""
+    v = np.array([0.7, -1.3, 2.1])
+    t = torch.tensor(v, requires_grad=True)
+    torch.sum(torch.sin(t) * torch.exp(0.3 * t)).backward()
+    exact = t.grad.numpy()
+    centered = numerical_gradient(_smooth_loss, v.copy(), h=h)
+    one_sided = np.array([(_smooth_loss(v + h * e) - _smooth_loss(v)) / h for e in np.eye(3)])
+    return float(np.abs(centered - exact).max()), float(np.abs(one_sided - exact).max())
+
+
+def _centered_h2_one_sided_h():
+    """Halving h divides the centered error by 4 (order 2) and the one-sided error by 2 (order 1)."""
+    (c1, o1), (c2, o2) = _difference_errors(1e-2), _difference_errors(5e-3)
+    assert 3.8 < c1 / c2 < 4.2 and 1.9 < o1 / o2 < 2.1, (
+        f"error ratios: centered {c1 / c2:.2f}, one-sided {o1 / o2:.2f}"
+    )
+
+
+def _h_1e5_is_a_good_middle():
+    errors = {h: _difference_errors(h)[0] for h in (1e-1, 1e-3, 1e-5, 1e-7, 1e-9, 1e-11)}
+    assert min(errors, key=errors.get) == 1e-5 and errors[1e-5] < 1e-9, f"centered errors by h: {errors}"
+    assert errors[1e-11] > 1e3 * errors[1e-5] < errors[1e-1], f"too small and too large h: {errors}"
+
+
 CLAIMS = [
     Claim(
         L,
@@ -135,4 +164,15 @@ CLAIMS = [
         "layers about 15 decades below",
         _figure4_weight_gradients,
     ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-008",
+        "has error $O(h^2)$ (Taylor: the $h^2$ terms of the two sides cancel), while the one-sided "
+        "$(\\mathcal{L}(v + h e_i) - \\mathcal{L}(v))/h$ has error $O(h)$",
+        _centered_h2_one_sided_h,
+    ),
+    Claim(L, "cell-008", "In float64, $h = 10^{-5}$ is a good middle.", _h_1e5_is_a_good_middle),
 ]
