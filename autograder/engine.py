@@ -578,7 +578,7 @@ def _failure_reason(exc: BaseException) -> str:
     for err in (exc, exc.__cause__ or exc.__context__):
         if isinstance(err, _OutputTooLarge):
             return str(err)
-    return f"{type(exc).__name__}: {text}"[:300]
+    return f"{type(exc).__name__}: {text}"  # its whole first line, never cut mid-line (as feedback_message)
 
 
 def grade_job(job: Job) -> GradedJob:

@@ -32,3 +32,12 @@ def test_results_json_round_trip(tmp_path):
     results = [_result(), SubmissionResult("bob", "01-a", 0.0, 2.0, "failed", "nothing submitted")]
     save_results(results, tmp_path / "results.json")
     assert load_results(tmp_path / "results.json") == results
+
+
+def test_a_failure_reason_is_the_errors_whole_first_line():
+    """Is a submission's failure reason the error's first line, whole however long, without the rest?"""
+    from autograder.engine import _failure_reason
+
+    first = "the notebook's metadata " + "is far too long " * 30
+    assert len(first) > 300
+    assert _failure_reason(ValueError(first + "\nsecond line")) == f"ValueError: {first}"
