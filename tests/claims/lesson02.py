@@ -198,6 +198,22 @@ def _sigmoid_drops_tanh_elu_slower():
     assert 0 < decades["tanh"] < decades["relu"] / 2 and 0 < decades["elu"] < decades["relu"] / 2, decades
 
 
+def _larger_batch_fewer_dead_by_chance():
+    """Figure 2's left panel: dead fraction against the bias shift, batches of 4, 32 and 256."""
+    rng = np.random.default_rng(0)
+    W = init.he_normal((20, 200), rng=rng)
+    shifts = np.linspace(0, 5, 26)
+    curves = []
+    for n in (4, 32, 256):
+        z = rng.normal(size=(n, 20)) @ W
+        curves.append([diagnostics.dead_fraction(act.relu(z - c * z.std())) for c in shifts])
+    curves = np.array(curves)
+    area = curves.mean(axis=1)
+    assert area[0] > area[1] > area[2], f"mean dead fraction over the shifts, n = 4, 32, 256: {area}"
+    at_15 = curves[:, 7]  # shift 1.5 std
+    assert at_15[0] - at_15[2] > 0.3, f"dead fraction at a 1.5-std shift: {at_15}"
+
+
 CLAIMS = [
     Claim(L, "cell-023", "With learning rates 0.01 and 0.03 no unit dies.", _no_unit_dies_at_low_rates),
     Claim(L, "cell-023", "From 0.05 on, the first few steps can kill part of the layer", _part_dies_from_005),
@@ -296,4 +312,13 @@ CLAIMS += [
         _sigmoid_drops_tanh_elu_slower,
     ),
     Claim(L, "cell-040", "Tanh and ELU shrink more slowly", _sigmoid_drops_tanh_elu_slower),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-021",
+        "The larger the batch, the less likely a unit is dead *on that batch* by chance",
+        _larger_batch_fewer_dead_by_chance,
+    ),
 ]
