@@ -274,3 +274,50 @@ def test_sandboxed_torch_starts_as_many_threads_as_its_quota(cpus, tmp_path, mon
     argv = sandbox.command([sys.executable, "-I", "-c", code], writable=[tmp_path], policy=policy)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == [str(int(cpus))] * 2, done
+
+
+MOUNT_AND_FILL = """
+import os, sys
+from autograder import scratch
+folder, size = sys.argv[1], int(sys.argv[2])
+why = scratch.mount_tmpfs(folder, size)
+if why:
+    print("SKIP", why)
+    sys.exit(0)
+written = 0
+try:
+    with open(os.path.join(folder, "fill"), "wb") as fh:
+        for _ in range(4 * size // 2**20):
+            fh.write(b"x" * 2**20)
+            fh.flush()
+            written += 2**20
+except OSError as exc:
+    print(exc.errno, written, scratch.is_full(folder))
+"""
+
+
+def test_scratch_tmpfs_is_sized_private_and_gone_with_its_process(tmp_path):
+    """Does a scratch tmpfs stop writes at its size (ENOSPC), stay invisible to the host, and vanish after?"""
+    folder, size = tmp_path / "scratch", 8 * MIB
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", MOUNT_AND_FILL, str(folder), str(size)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.stdout.startswith("SKIP"):
+        pytest.skip(done.stdout)
+    errno, written, full = done.stdout.split()
+    assert (int(errno), full) == (28, "True"), done  # ENOSPC, and is_full says so
+    assert size - MIB <= int(written) <= size
+    assert list(folder.iterdir()) == []  # the host never saw the file: the mount was private and is gone
+    assert str(folder) not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_scratch_tmpfs_refuses_an_impossible_size(tmp_path):
+    """Is a tmpfs size of 0 bytes refused with a ValueError naming it?"""
+    from autograder import scratch
+
+    with pytest.raises(ValueError, match="0"):
+        scratch.mount_tmpfs(tmp_path, 0)
