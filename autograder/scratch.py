@@ -10,7 +10,8 @@ The mount lives in a mount namespace of this process alone (``unshare(CLONE_NEWN
 first, so nothing propagates back to the host): the sandboxes the process starts inherit it, and it
 disappears with the last process in it, even when the worker is killed with SIGKILL. This needs
 CAP_SYS_ADMIN (the grader running as root); elsewhere :func:`mount_tmpfs` returns the reason and the folder
-stays on disk.
+stays on disk. A mount namespace belongs to a thread: threads already running when :func:`private_mounts`
+is first called keep the host's view (the grading worker calls it before it starts any thread of its own).
 """
 
 from __future__ import annotations
