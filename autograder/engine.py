@@ -43,6 +43,7 @@ import nbformat
 from autograder import build, gradebook_lock, integrity, kernel, sandbox
 from autograder.cleanroom import harness
 from autograder.cleanroom.client import clean_room_env
+from autograder.ledger import Ledger, write_atomic
 from autograder.feedback import save_release
 from autograder.options import GradeOptions
 from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
@@ -666,10 +667,12 @@ def grade(
     *,
     executor_factory: Callable | None = None,
     progress: Callable[[SubmissionResult, int, int], None] | None = None,
+    ledger: Ledger | None = None,
 ) -> list[SubmissionResult]:
     """Grade everything under ``submissions``; write ``out/grades.csv``, ``results.json``, the gradebook.
 
     ``progress(result, done, total)`` is called in the parent after each submission is recorded.
+    Unchanged submissions reuse ``out``'s journaled results (``ledger``, default ``Ledger(out)``).
     """
     from nbgrader.api import Gradebook
 
@@ -692,11 +695,10 @@ def grade(
             for s in subs
             if s.problem
         ]
-        graded = [s for s in subs if not s.problem]
-        jobs = (
-            Job(s.student_id, s.assignment, {k: p.read_bytes() for k, p in s.notebooks.items()})
-            for s in graded
-        )
+        book = ledger or Ledger(out)
+        book.open(course.root, names, options, db_url)
+        graded, reused = book.split([s for s in subs if not s.problem], _submitted)
+        jobs = (Job(s.student_id, s.assignment, _submitted(s)) for s in graded)
         total = len(subs)
         make = executor_factory or LocalExecutor
         course_id = build.load_config(course.root).CourseDirectory.course_id
@@ -706,6 +708,12 @@ def grade(
                 _write_autograded(out, GradedJob(r))
                 if progress:
                     progress(r, done, total)
+            for r in reused:  # unchanged since a journaled run: its row, notebooks and scores stand
+                if not book.recorded(r):
+                    _record(gb, r)
+                results.append(r)
+                if progress:
+                    progress(r, len(results), total)
             if graded:
                 with make(
                     workers=options.workers, initializer=init_worker, initargs=(course, options, tmp)
@@ -713,13 +721,19 @@ def grade(
                     for done in _complete(ex.map(grade_job, jobs), max_scores, how):
                         _record(gb, done.result)
                         _write_autograded(out, done)
+                        book.append(done.result, done.autograded)
                         results.append(done.result)
                         if progress:
                             progress(done.result, len(results), total)
     results.sort(key=lambda r: (r.student_id, r.assignment))
-    write_csv(results, out / "grades.csv")
-    save_results(results, out / "results.json")
+    write_atomic(out / "grades.csv", functools.partial(write_csv, results))
+    write_atomic(out / "results.json", functools.partial(save_results, results))
+    book.close()
     return results
+
+
+def _submitted(sub) -> dict[str, bytes]:
+    return {k: p.read_bytes() for k, p in sub.notebooks.items()}
 
 
 def _complete(outcomes: Iterator, max_scores: dict[str, float], how: str) -> Iterator[GradedJob]:
