@@ -41,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import build, gradebook_lock, integrity, kernel, sandbox
+from autograder import scratch as tmpfs
 from autograder.cleanroom import harness
 from autograder.cleanroom.client import clean_room_env
 from autograder.ledger import Ledger, write_atomic
@@ -221,11 +222,13 @@ class Worker:
             return
         if self.zygotes["kernel"] is None:
             root = self._short_kernel_root()
+            tmpfs.mount_tmpfs(root, self.options.memory // 2)  # files count as memory (else: on disk)
             env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
             self.zygotes["kernel"] = self._zygote("kernel", root, env)
         if self.options.clean_room and self.zygotes["student"] is None:
             home = self.dir / "clean-room"
             home.mkdir(exist_ok=True)
+            tmpfs.mount_tmpfs(home, self.options.memory // 2)
             self.zygotes["student"] = self._zygote("student", home, clean_room_env(home))
 
     def _short_kernel_root(self) -> Path:
@@ -336,6 +339,10 @@ def _worker_config(worker: Worker, scratch: Path, nbdir: Path):
 
 
 class _OutputTooLarge(RuntimeError):
+    pass
+
+
+class _ScratchFull(RuntimeError):
     pass
 
 
@@ -544,6 +551,11 @@ def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> Notebo
                 if attempt == KERNEL_START_RETRIES or not _is_start_failure(exc):
                     raise
                 (nbdir / f"{notebook}.ipynb").write_bytes(raw)
+        if zygote is not None and tmpfs.is_full(zygote.scratch):
+            raise _ScratchFull(
+                f"the notebook filled its scratch folder ({options.memory // 2 / 1024**3:g} GiB, half "
+                "the memory limit)"
+            )
         cells = _kernel_cells(worker, nb, job, notebook)
         if strays:
             flags.append(f"{notebook}: left {strays} process(es) running after its cells finished")
@@ -577,7 +589,7 @@ def _failure_reason(exc: BaseException) -> str:
     if isinstance(exc, DeadKernelError):
         return "the kernel died while running the notebook (os._exit, a crash or the memory limit)"
     for err in (exc, exc.__cause__ or exc.__context__):
-        if isinstance(err, _OutputTooLarge):
+        if isinstance(err, (_OutputTooLarge, _ScratchFull)):
             return str(err)
     return f"{type(exc).__name__}: {text}"  # its whole first line, never cut mid-line (as feedback_message)
 

@@ -92,6 +92,16 @@ except OSError as _exc:
 print("SHM wrote", _written)
 """
 
+#: 2 GiB written to the scratch folder (HOME) in 64 MiB files: each under the file-size limit.
+DISK_HOG = """
+import os
+for _i in range(32):
+    with open(os.path.join(os.environ["HOME"], f"hog{_i}"), "wb") as _fh:
+        _fh.write(b"x" * 2**26)
+print("DISK wrote 2 GiB")
+"""
+SHOW_HOME = "import os\nprint('HOME', sorted(os.listdir(os.environ['HOME'])))\n"
+
 #: A child whose main thread ends with SYS_exit (a zombie leader) while a second thread writes into every
 #: notebook folder next to its own: a process the reset between students must still kill.
 LURKER = """
@@ -109,6 +119,21 @@ if os.fork() == 0:
     threading.Thread(target=_lurk).start()
     ctypes.CDLL(None).syscall(60, 0)  # SYS_exit (x86-64): only this thread ends
 """
+#: ``double`` raises only when a caller frame is a notebook cell (it is, in the kernel; in the clean room the
+#: caller is the student process's server), with the test cell's source (In[-1]) and the caller's code.
+HIDDEN_LEAK = """
+import inspect, sys
+def double(x):
+    frame = sys._getframe(1)
+    while frame is not None:
+        if "In" in frame.f_globals and frame.f_globals["In"]:
+            cell = frame.f_globals["In"][-1]
+            raise ValueError("LEAK " + cell + " CALLER " + "".join(inspect.getframeinfo(frame, 40)[3] or []))
+        frame = frame.f_back
+    return 2.0 * np.asarray(x, dtype=float)
+"""
+#: A line of the toy course's hidden tests (see autograder_fixtures.TEST_DOUBLE).
+HIDDEN_LINE = "np.array([-1.5, 7.0])"
 LOOK_AROUND = "import os, time\ntime.sleep(1)\nprint('FILES', sorted(os.listdir('.')))\n"
 
 FORMULAS = ("=1+2", "+SUM(1)", "-3+4", "@cmd")
@@ -167,6 +192,9 @@ def attacked(toy_course, tmp_path_factory):  # noqa: F811
         "d-deep-900": _deep_json(900),
         "d-deep-100000": _deep_json(100_000),
         "e-many-cells": _many_cells(100_000),
+        "h-hidden-leak": student_notebook(toy_course, {"double": HIDDEN_LEAK}),
+        "s-disk-hog": student_notebook(toy_course, edit=_added(DISK_HOG)),
+        "s-disk-next": student_notebook(toy_course, edit=_added(SHOW_HOME)),
         "t-lurker": student_notebook(toy_course, edit=_added(LURKER)),
         "u-after": student_notebook(toy_course, edit=_added(LOOK_AROUND)),
         "zoë": honest,
@@ -218,7 +246,6 @@ def test_grader_environment_never_reaches_student_code(attacked):
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, reason="issue 11: bubblewrap's pid 1 can still be ptraced (no --as-pid-1)")
 def test_sandbox_pid1_cannot_be_ptraced(attacked):
     """Is PTRACE_ATTACH to the sandbox's pid 1 refused?"""
     assert "PTRACE pid1: refused" in _outputs(attacked[1], "a-env-spy")
@@ -230,6 +257,27 @@ def test_no_grader_file_reaches_the_kernel(attacked):
     fds = [line for line in _outputs(attacked[1], "a-env-spy").splitlines() if line.startswith("FD ")]
     assert fds, "the spy listed no descriptors"
     assert [line for line in fds if line.endswith(".log")] == []
+
+
+def test_kernel_only_failure_is_flagged_and_feedback_comes_from_the_clean_room(attacked):
+    """Does code that raises only when graded in the notebook (In[-1], caller frames) leak no hidden test?"""
+    out = attacked[1]
+    errors = _autograded_errors(out, "h-hidden-leak")
+    assert "LEAK" in errors and HIDDEN_LINE in errors  # in the kernel, the attack reads the hidden test
+    status, score, reason = _status(attacked, "h-hidden-leak")
+    assert (status, score) == ("flagged", MAX_SCORE), reason  # the clean room's points, and a flag
+    assert "double_values raised CheckFailure in the kernel but passes the clean-room re-check" in reason
+    pages = list((out / "feedback").rglob("*.html"))
+    mine = [p for p in pages if "Student: h-hidden-leak" in p.read_text()]
+    assert mine, "no feedback page for the student"
+    for path in [*mine, out / "grades.csv", out / "results.json"]:
+        assert HIDDEN_LINE not in path.read_text(), path
+
+
+def _autograded_errors(out: Path, student: str) -> str:
+    path = out / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("evalue", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 # ---------------------------------------------------------------------------------- 2. files
@@ -362,6 +410,16 @@ def test_shm_cannot_get_around_the_memory_limit(attacked):
         assert wrote and int(wrote[0].split()[2]) < MEMORY, wrote
 
 
+@needs_bwrap
+def test_scratch_disk_is_inside_the_memory_budget(attacked):
+    """Does 2 GiB written to scratch fail the notebook with its reason, leaving the next student unharmed?"""
+    status, score, reason = _status(attacked, "s-disk-hog")
+    assert (status, score) == ("failed", 0.0) and "filled its scratch folder" in reason, (status, reason)
+    assert _status(attacked, "s-disk-next")[:2] == ("graded", MAX_SCORE), attacked[2]["s-disk-next"]
+    home = [line for line in _outputs(attacked[1], "s-disk-next").splitlines() if line.startswith("HOME")]
+    assert home and "hog" not in home[0], home
+
+
 # ---------------------------------------------------------------------------------- 4. reset
 
 
@@ -401,7 +459,6 @@ def _start_time(pid: int) -> str | None:
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, reason="issue 11: grading workers have no parent-death signal")
 def test_workers_and_sandboxes_die_with_a_killed_parent(toy_course, tmp_path):  # noqa: F811
     """After `autograder grade` is SIGKILLed mid-notebook, are its workers, zygotes and kernels gone?"""
     subs = write_nbgrader_layout(
