@@ -225,6 +225,31 @@ def _lecun_equals_xavier_on_square():
     assert not np.array_equal(a, b), "Xavier equals LeCun on a non-square layer too"
 
 
+def _gaussian_singular_values_0_to_2():
+    for seed in range(10, 15):
+        sv = np.linalg.svd(init.lecun_normal((64, 64), rng=np.random.default_rng(seed)), compute_uv=False)
+        assert 1.8 <= sv.max() <= 2.1 and sv.min() < 0.05, (
+            f"seed {seed}: singular values {sv.min():.3g} .. {sv.max():.3g}"
+        )
+
+
+def _gaussian_product_figure4():
+    """Figure 4's first seed: 100 LeCun-normal 64x64 layers after x; the product of the first 50."""
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(4, 64))
+    weights = [init.lecun_normal((64, 64), rng=rng) for _ in range(100)]
+    sv = np.linalg.svd(np.linalg.multi_dot(weights[:50]), compute_uv=False)
+    assert 3 <= sv.max() <= 30 and np.mean(sv > 1) <= 0.1, (
+        f"largest {sv.max():.3g}, share above 1 {np.mean(sv > 1)}"
+    )
+    assert 0.7 <= np.mean(sv < 1e-3) <= 0.8, f"share below 1e-3: {np.mean(sv < 1e-3):.3f}"
+    g = chain.chain_norms(x, weights)["gradient_norms"]
+    steps = np.diff(np.log10(g))
+    assert np.log10(g.max() / g.min()) > 0.3 and (steps > 0).sum() > 20 and (steps < 0).sum() > 20, (
+        f"gradient norms {g.min():.3g} .. {g.max():.3g}, {(steps > 0).sum()} steps up"
+    )
+
+
 CLAIMS = [
     Claim(
         LESSON,
@@ -324,4 +349,21 @@ CLAIMS += [
 CLAIMS += [
     Claim(LESSON, "cell-033", "Xavier keeps a slowly decaying but healthy scale", _figure3_shapes),
     Claim(LESSON, "cell-033", "LeCun equals Xavier on square layers", _lecun_equals_xavier_on_square),
+]
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-033",
+        "its singular values spread between about 0 and 2",
+        _gaussian_singular_values_0_to_2,
+    ),
+    Claim(
+        LESSON,
+        "cell-035",
+        "the product of 50 layers stretches a few directions by up to about 10 and shrinks all the "
+        "others, three quarters of them by more than $10^{3}$, and the gradient norm through the 100-layer "
+        "chain wanders up and down",
+        _gaussian_product_figure4,
+    ),
 ]
