@@ -11,13 +11,15 @@ first, so nothing propagates back to the host): the sandboxes the process starts
 disappears with the last process in it, even when the worker is killed with SIGKILL. This needs
 CAP_SYS_ADMIN (the grader running as root); elsewhere :func:`mount_tmpfs` returns the reason and the folder
 stays on disk. A mount namespace belongs to a thread: threads already running when :func:`private_mounts`
-is first called keep the host's view (the grading worker calls it before it starts any thread of its own).
+is first called keep the host's view, so it works from the main thread only (a local grading worker calls it
+there before it starts any thread of its own; a Dask worker's task thread keeps its scratch on disk).
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from pathlib import Path
 
 __all__ = ["is_full", "mount_tmpfs", "private_mounts"]
@@ -40,6 +42,9 @@ def private_mounts() -> str:
     """Give this process (its calling thread and what it starts) its own mount namespace; "" or why not."""
     if _PRIVATE.get(os.getpid()):
         return ""
+    if threading.current_thread() is not threading.main_thread():
+        # a mount namespace belongs to one thread: a pool thread's (e.g. Dask's) would not be seen by others
+        return "called outside the main thread"
     libc = _libc()
     if libc.unshare(_CLONE_NEWNS) != 0:
         return f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}"
