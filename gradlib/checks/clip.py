@@ -177,7 +177,7 @@ def by_value(
     scale: float = 1.0,
     seed: int = 0,
     zero: str | None = None,
-):
+) -> float:
     """Check ``clip_by_value(grads, clip_value)`` against ``torch.nn.utils.clip_grad_value_``.
 
     Args:
@@ -220,7 +220,7 @@ def by_norm(
     scale: float = 1.0,
     seed: int = 0,
     zero: str | None = None,
-):
+) -> float:
     """Check per-array norm clipping (Keras ``clipnorm``): each array rescaled to norm <= max_norm.
 
     ``g * max_norm / ||g||`` and ``g * max_norm / (||g|| + 1e-6)`` are both accepted.
