@@ -235,6 +235,42 @@ def _dx_sums_to_zero_per_feature():
     np.testing.assert_allclose(shifted[0], out, atol=1e-9, err_msg="shifting a feature changed BN's output")
 
 
+def _batch_of_one():
+    """Training mode refuses one example (torch and gradlib); eval mode takes it and agrees with torch."""
+    one = np.array([[0.5, -1.0, 2.0]])
+    bn = torch.nn.BatchNorm1d(3, dtype=torch.float64)
+    try:
+        bn.train()(torch.from_numpy(one))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("torch's BatchNorm1d trained on a batch of one")
+    try:
+        batchnorm.batchnorm_forward(one, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), training=True)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("gradlib's batchnorm_forward trained on a batch of one")
+    ours = batchnorm.batchnorm_forward(one, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), training=False)[
+        0
+    ]
+    np.testing.assert_allclose(ours, bn.eval()(torch.from_numpy(one)).detach().numpy(), rtol=1e-12)
+
+
+def _two_examples_only_order():
+    """With B = 2, each unit's normalized output is +-1 (up to eps): only which example is larger survives."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 3, size=(2, 64))
+    out = batchnorm.batchnorm_forward(x, np.ones(64), np.zeros(64), np.zeros(64), np.ones(64), training=True)[
+        0
+    ]
+    half_gap = np.abs(x[0] - x[1]) / 2
+    np.testing.assert_allclose(
+        np.abs(out), np.tile(half_gap / np.sqrt(half_gap**2 + 1e-5), (2, 1)), rtol=1e-12
+    )
+    assert np.all(np.abs(out) > 0.99) and np.array_equal(np.sign(out[0]), np.sign(x[0] - x[1])), out
+
+
 CLAIMS = [
     Claim(
         L,
@@ -315,5 +351,20 @@ CLAIMS += [
         "cell-018",
         "So, per feature, $\\sum_i dx_i = 0$: shifting a whole feature does not change BN's output.",
         _dx_sums_to_zero_per_feature,
+    ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-014",
+        "PyTorch refuses; in eval mode the running statistics are fixed numbers and one example is fine",
+        _batch_of_one,
+    ),
+    Claim(
+        L,
+        "cell-029d",
+        "With two examples, BN only tells which of the two is larger in each unit.",
+        _two_examples_only_order,
     ),
 ]
