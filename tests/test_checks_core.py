@@ -174,3 +174,57 @@ def test_call_explains_an_in_place_matmul_that_changes_shape():
     with pytest.raises(CheckFailure) as plain:
         core.call(lambda: np.ones(3).reshape(2, 2), name="reshape")
     assert "in-place" not in str(plain.value)
+
+
+def _rejects(scale):
+    if scale <= 1:
+        raise ValueError(f"scale {scale} must be > 1")
+    return 2
+
+
+def test_expect_value_error_accepts_a_value_error_and_names_anything_else():
+    """Does expect_value_error pass a ValueError and name a returned value or another exception?"""
+    core.expect_value_error(_rejects, 0.5, name="f", what="f(0.5)", why="0.5 is too small")
+    with pytest.raises(CheckFailure, match=r"f\(3\) returned 2; it must raise ValueError: 3 is fine"):
+        core.expect_value_error(_rejects, 3, name="f", what="f(3)", why="3 is fine")
+    with pytest.raises(CheckFailure, match=r"raised TypeError: .*; it must raise ValueError: no strings"):
+        core.expect_value_error(_rejects, "x", name="f", what="f('x')", why="no strings")
+    with pytest.raises(CheckFailure, match=r"returned a tuple; it must raise"):
+        core.expect_value_error(lambda: (np.zeros(3), None), name="g", what="g()", why="why")
+
+
+def test_expect_value_error_reports_a_blank_answer_and_lets_check_failures_through():
+    """Is an unimplemented answer told so, and a CheckFailure raised inside (a time limit) kept as it is?"""
+
+    def blank(x):
+        raise NotImplementedError()
+
+    def timed_out(x):
+        raise CheckFailure("f(1) did not return within 2 s")
+
+    with pytest.raises(CheckFailure, match="blank is not implemented yet"):
+        core.expect_value_error(blank, 1, name="blank", what="blank(1)", why="why")
+    with pytest.raises(CheckFailure, match=r"^f\(1\) did not return within 2 s$"):
+        core.expect_value_error(timed_out, 1, name="f", what="f(1)", why="why")
+
+
+def test_assert_close_advice_follows_the_diagnosis():
+    """Is the advice appended after describe()'s diagnosis, which a hint would replace but advice keeps?"""
+    expected = np.array([1.0, -2.0, 3.0, 0.5])
+    with pytest.raises(CheckFailure) as info:
+        core.assert_close(2 * expected, expected, name="g", advice="g = the formula")
+    message = str(info.value)
+    assert "Likely cause: it is the right answer times 2" in message
+    assert message.endswith(". g = the formula")
+    with pytest.raises(CheckFailure) as info:
+        core.assert_close(2 * expected, expected, name="g", hint="known mistake", advice="g = the formula")
+    assert str(info.value).endswith(". known mistake. g = the formula")
+
+
+def test_as_array_names_a_transposed_shape():
+    """Is a 2-D result of the reversed shape told that it is the transpose, and any other shape not?"""
+    with pytest.raises(CheckFailure, match=r"expected \(2, 3\) \(the transpose of that shape"):
+        core.as_array(np.zeros((3, 2)), name="dx", shape=(2, 3))
+    with pytest.raises(CheckFailure) as info:
+        core.as_array(np.zeros((3, 3)), name="dx", shape=(2, 3))
+    assert "transpose" not in str(info.value)
