@@ -257,6 +257,35 @@ def _float16_bfloat16_formats():
     assert brain.max == float(torch.finfo(torch.bfloat16).max), brain
 
 
+def _four_layers_decades_apart():
+    """Figure 2 draws layers 1, 3, 6 and 10 of the sick network: how far apart are their gradient stds?"""
+    g = np.array([s.grad_std for s in _section1("sick")])
+    gaps = -np.diff(np.log10(g[[0, 2, 5, 9]]))
+    assert np.all((gaps >= 1.7) & (gaps <= 2.7)), f"decades between the drawn layers: {gaps.round(2)}"
+
+
+def _float_formulas_match_finfo():
+    """The bit-count formulas of float_format agree with np.finfo and torch.finfo."""
+    for name, tdtype in (
+        ("float16", torch.float16),
+        ("bfloat16", torch.bfloat16),
+        ("float32", torch.float32),
+    ):
+        f, t = precision.float_format(name), torch.finfo(tdtype)
+        bias = 2 ** (f.exponent_bits - 1) - 1
+        assert f.max == (2 - 2.0**-f.mantissa_bits) * 2.0**bias == t.max, (name, f.max, t.max)
+        assert f.smallest_normal == 2.0 ** (1 - bias) == t.tiny, (name, f.smallest_normal, t.tiny)
+        assert f.smallest_subnormal == 2.0 ** (1 - bias - f.mantissa_bits) == t.tiny * t.eps, name
+        assert f.mantissa_bits == t.bits - f.exponent_bits - 1, name
+        if name != "bfloat16":
+            n = np.finfo(name)
+            assert (f.max, f.smallest_normal, f.smallest_subnormal) == (
+                n.max,
+                n.tiny,
+                n.smallest_subnormal,
+            ), name
+
+
 CLAIMS = [
     Claim(
         LESSON,
@@ -373,5 +402,21 @@ CLAIMS += [
         "cell-038",
         "then climbs as the gradients shrink, so small gradients stay representable",
         _scale_drops_then_climbs,
+    ),
+]
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-005",
+        "The four layers drawn (1, 3, 6 and 10) sit 1.7 to 2.7 decades apart",
+        _four_layers_decades_apart,
+    ),
+    Claim(
+        LESSON,
+        "cell-028",
+        "`precision.float_format` computes these numbers from the bit counts; they agree with `np.finfo` and "
+        "`torch.finfo`.",
+        _float_formulas_match_finfo,
     ),
 ]
