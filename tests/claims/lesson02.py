@@ -214,6 +214,23 @@ def _larger_batch_fewer_dead_by_chance():
     assert at_15[0] - at_15[2] > 0.3, f"dead fraction at a 1.5-std shift: {at_15}"
 
 
+def _derivative_peaks_and_tails():
+    """sigma'(0) = 1/4, tanh'(0) = 1 (torch autograd), and their tails e^-|x| and 4 e^-2|x|."""
+    x = np.linspace(-30, 30, 6001)
+    t = torch.tensor(x, requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    np.testing.assert_allclose(act.sigmoid_grad(x), t.grad.numpy(), rtol=1e-12, atol=1e-300)
+    assert act.sigmoid_grad(x).max() == act.sigmoid_grad(np.array(0.0)) == 0.25
+    assert act.tanh_grad(x).max() == act.tanh_grad(np.array(0.0)) == 1.0
+    # the exact ratios are 1 / (1 + e^-|x|)^2 and 1 / (1 + e^-2|x|)^2: within 1e-3 of 1 from |x| = 8 and 4 on;
+    # beyond |x| ~ 12, 1 - tanh^2 cancels to rounding noise, so the tanh tail stops at 10
+    tail = np.array([8.0, 10.0, 12.0, -12.0])
+    np.testing.assert_allclose(act.sigmoid_grad(tail) * np.exp(np.abs(tail)), 1, rtol=1e-3)
+    tail = np.array([6.0, 8.0, 10.0, -10.0])
+    np.testing.assert_allclose(act.tanh_grad(tail) * np.exp(2 * np.abs(tail)) / 4, 1, rtol=1e-3)
+    assert act.tanh_grad(np.array(6.0)) * np.exp(6.0) < 0.02, "tanh' decays like e^-|x|"
+
+
 CLAIMS = [
     Claim(L, "cell-023", "With learning rates 0.01 and 0.03 no unit dies.", _no_unit_dies_at_low_rates),
     Claim(L, "cell-023", "From 0.05 on, the first few steps can kill part of the layer", _part_dies_from_005),
@@ -320,5 +337,15 @@ CLAIMS += [
         "cell-021",
         "The larger the batch, the less likely a unit is dead *on that batch* by chance",
         _larger_batch_fewer_dead_by_chance,
+    ),
+]
+
+CLAIMS += [
+    Claim(
+        L,
+        "cell-002",
+        "$\\sigma'(0) = 1/4$ and $\\tanh'(0) = 1$, and both decay exponentially for large $|x|$, "
+        "$\\sigma'(x) \\approx e^{-|x|}$ and $\\tanh'(x) \\approx 4 e^{-2|x|}$",
+        _derivative_peaks_and_tails,
     ),
 ]
