@@ -41,6 +41,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from autograder import engine, sandbox
+    from autograder.ledger import Ledger
 
     given = {
         "workers": args.workers,
@@ -64,12 +65,20 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         from autograder import cluster as dask_cluster
 
         cluster = dask_cluster.factory(args.scheduler)
+    book = Ledger(Path(args.out), force=args.force)
     with report.GradingProgress() as progress:
         results = engine.grade(
-            Path(args.submissions), Path(args.out), options, progress=progress, executor_factory=cluster
+            Path(args.submissions),
+            Path(args.out),
+            options,
+            progress=progress,
+            executor_factory=cluster,
+            ledger=book,
         )
     counts = {s: sum(r.status == s for r in results) for s in ("graded", "flagged", "failed")}
     print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    refused = len(results) - book.graded - book.reused
+    print(f"this run: {book.summary()}" + (f", {refused} refused before grading" if refused else ""))
     if cluster is not None and cluster.executor is not None:
         used = cluster.executor
         print(f"graded on {len(used.hosts)} machine(s) by {len(used.workers_used)} Dask worker(s)")
@@ -155,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
     p_grade.add_argument("--no-sandbox", action="store_true", help="run student code without namespaces")
     p_grade.add_argument("--course", help="course root holding solutions/ (default: this repo)")
     p_grade.add_argument(
+        "--force",
+        action="store_true",
+        help="re-grade every submission (default: reuse OUT's results for unchanged ones, see journal.jsonl)",
+    )
+    p_grade.add_argument(
         "--scheduler", help="grade on a Dask cluster: tcp://host:port or a scheduler file (default: here)"
     )
     p_grade.set_defaults(func=_cmd_grade)
@@ -168,7 +182,11 @@ def _parser() -> argparse.ArgumentParser:
     p_worker.add_argument("--local-directory", default=None, help="working directory for the workers")
     p_worker.set_defaults(func=_cmd_worker)
 
-    p_demo = sub.add_parser("demo", help="build, simulate a class of 35 students, grade them, report")
+    p_demo = sub.add_parser(
+        "demo",
+        help="a class of 35 through a temporary nbgrader exchange: release, submit, collect, grade, "
+        "return, export for Canvas",
+    )
     p_demo.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out, replaced)")
     p_demo.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     p_demo.add_argument(
