@@ -2,17 +2,21 @@
 
 1. Build: nbgrader generates every assignment's release from ``solutions/`` in a scratch directory (the
    repository is never written to) and the demo says whether the committed ``course/`` matches it.
-2. Simulate a class: every student submits every assignment, built from the fresh release the way a
-   student would fill it in: correct answers (the solutions), right alternatives and common mistakes
-   (from ``autograder/catalog``), blanks, tampering attempts and broken files.
-3. Grade them all with :func:`autograder.engine.grade` (parallel, sandboxed), write feedback and the class
-   report, print the summary, and check every student got what their answers deserve: tampering never
-   earns points, broken files fail with a reason, correct answers get full marks.
+2. Release the assignments to nbgrader's exchange (a temporary exchange root, never ``/srv/nbgrader``).
+3. Simulate a class: each student fetches its assignments from the exchange, fills them in the way a
+   student would (correct answers, right alternatives and common mistakes from ``autograder/catalog``,
+   blanks, tampering attempts and broken files) and submits them; the instructor collects them.
+4. Grade what was collected with :func:`autograder.engine.grade` (parallel, sandboxed), write feedback and
+   the class report, print the summary, and check every student got what their answers deserve:
+   tampering never earns points, broken files fail with a reason, correct answers get full marks.
+5. Return the feedback through the exchange (a student fetches theirs) and export the grades as a Canvas
+   gradebook import, against a roster that also lists a student who never submitted.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import re
 import shutil
@@ -27,14 +31,19 @@ import nbformat
 from autograder import authoring, build
 
 __all__ = [
+    "CLASS_ID",
     "EXPECTATIONS",
     "Kit",
     "Student",
     "build_class",
+    "canvas_roster",
     "check_expectations",
+    "classroom",
     "load_kits",
     "run_demo",
+    "return_and_export",
     "schedule",
+    "submit_class",
     "write_class",
 ]
 
@@ -48,6 +57,10 @@ EXPECTATIONS = {
 }
 
 _DEMO_STAMP = ".autograder-demo"
+#: The demo class's course id on the exchange.
+CLASS_ID = "demo101"
+#: A student on the Canvas roster who submitted nothing: the export lists them, it never drops them.
+DROPPED = ("Dana Dropped", "s99-dropped")
 
 
 @dataclass
@@ -401,6 +414,109 @@ def check_expectations(
 
 
 # --------------------------------------------------------------------------------------------------
+# The classroom loop through nbgrader's exchange: release, submit, collect, return, export
+
+
+def classroom(root: Path, release: Path, exchange_root: Path):
+    """An nbgrader course at ``root`` (its ``course/`` copied from ``release``) on ``exchange_root``."""
+    from autograder import exchange
+
+    shutil.copytree(release, Path(root) / "course", dirs_exist_ok=True)
+    Path(exchange_root).mkdir(parents=True, exist_ok=True)
+    return exchange.course(Path(root), exchange=Path(exchange_root), course_id=CLASS_ID, config_files=[])
+
+
+def _as_student(c, student_id: str, assignment: str, home: Path):
+    """The course directory and authenticator of nbgrader as ``student_id`` sees them, in ``home``."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    cfg = copy.deepcopy(c.config)
+    cfg.CourseDirectory.student_id = student_id
+    cfg.CourseDirectory.assignment_id = assignment
+    cfg.Exchange.assignment_dir = str(home)
+    cfg.Exchange.cache = str(home / ".nbgrader-cache")  # each student's own, as on a hub
+    return {
+        "coursedir": CourseDirectory(config=cfg),
+        "authenticator": Authenticator(config=cfg),
+        "config": cfg,
+    }
+
+
+def submit_class(c, kits: list[Kit], students: list[Student], plan: dict[str, list[str]], homes: Path) -> int:
+    """Each student fetches its scheduled assignments from the exchange, fills them in and submits them.
+
+    nbgrader's own fetch and submit (``ExchangeFetchAssignment``, ``ExchangeSubmit``) run as the student
+    id, in the student's home under ``homes``. Returns the number of submissions.
+    """
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+
+    count = 0
+    for i, student in enumerate(students):
+        home = Path(homes) / student.student_id
+        home.mkdir(parents=True, exist_ok=True)
+        for kit in kits:
+            if kit.assignment not in plan[student.student_id]:
+                continue
+            ExchangeFetchAssignment(**_as_student(c, student.student_id, kit.assignment, home)).start()
+            folder = home / kit.assignment
+            for fetched in folder.glob("*.ipynb"):
+                fetched.unlink()  # the student's own files replace the release
+            for name, raw in student.make(kit, i).items():
+                (folder / name).write_bytes(raw)
+            ExchangeSubmit(**_as_student(c, student.student_id, kit.assignment, home)).start()
+            count += 1
+    return count
+
+
+def canvas_roster(students: list[Student], path: Path) -> Path:
+    """A Canvas gradebook export for the class, plus :data:`DROPPED`, who never submitted."""
+    rows = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]]
+    rows.append(["Points Possible", "", "", "", ""])
+    people = [(s.persona.title(), s.student_id) for s in students] + [DROPPED]
+    for n, (name, login) in enumerate(people, 1):
+        rows.append([name, str(1000 + n), f"U{n:04d}", login, "Demo 101"])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return Path(path)
+
+
+def return_and_export(c, names: list[str], out: Path, students: list[Student], homes: Path, console):
+    """Release feedback through the exchange, let one student fetch theirs, write the Canvas import.
+
+    Returns the :class:`autograder.export.ExportReport`.
+    """
+    from nbgrader.exchange.default import ExchangeFetchFeedback
+
+    from autograder import exchange, export
+
+    released, skipped = exchange.return_feedback(c, names, out)
+    console.print(f"released feedback to {len(released)} submissions; {len(skipped)} without a page")
+    for line in skipped[:3]:
+        console.print(f"  no feedback: {line}", highlight=False)
+    first = students[0].student_id
+    for name in names:
+        if (c.submitted_dir / first / name).is_dir():
+            home = Path(homes) / first
+            ExchangeFetchFeedback(**_as_student(c, first, name, home)).start()
+            pages = sorted((home / name / "feedback").rglob("*.html"))
+            console.print(
+                f"{first} fetched their feedback for {name}: {len(pages)} page(s) under {home / name}"
+            )
+    roster = canvas_roster(students, Path(out) / "canvas-roster.csv")
+    report = export.export(
+        export.read_grades(Path(out) / "grades.csv"),
+        "canvas",
+        Path(out) / "canvas-import.csv",
+        export.read_roster(roster, "canvas"),
+        late=export.read_late(c.root / exchange.COLLECTED_FILE),
+    )
+    for line in report.lines():
+        console.print(line, highlight=False)
+    return report
+
+
+# --------------------------------------------------------------------------------------------------
 # The whole demo
 
 
@@ -501,38 +617,61 @@ def run_demo(
         took = time.perf_counter() - start
         console.print(f"built {len(names)} assignments: {', '.join(names)} ({took:.0f} s)")
 
-        console.rule("[bold]2. Simulate a class")
+        console.rule("[bold]2. Release to nbgrader's exchange")
+        from autograder import exchange
+
+        c = classroom(out / "classroom", release, Path(tmp) / "exchange")
+        exchange.release(c, names)
+        console.print(f"released {len(names)} assignments to {c.exchange / CLASS_ID / 'outbound'}")
+
+        console.rule("[bold]3. Students fetch, fill in and submit; the instructor collects")
         kits, students = load_kits(release, root), build_class()
         plan = schedule(students, names, per_student)
-        submissions = out / "submissions"
-        files = write_class(kits, students, submissions, plan)
+        homes = out / "students"
+        submitted = submit_class(c, kits, students, plan, homes)
         personas: dict[str, int] = {}
         for s in students:
             personas[s.persona] = personas.get(s.persona, 0) + 1
         console.print(", ".join(f"{n} x {p}" for p, n in personas.items()), highlight=False)
-        console.print(f"{len(students)} students, {files} notebook files in {submissions}")
+        console.print(f"{len(students)} students submitted {submitted} assignments (their folders: {homes})")
+        rows, warnings = exchange.collect(c, names)
+        console.print(f"collected {len(rows)} submissions with their timestamps into {c.submitted_dir}")
+        if warnings:
+            console.print(
+                f"(nbgrader notes {len(warnings)} submissions not owned by their student: in this demo one "
+                "system user submits for the whole class)"
+            )
 
-        console.rule("[bold]3. Grade (parallel, sandboxed)")
+        console.rule("[bold]4. Grade (parallel, sandboxed)")
         options = engine.GradeOptions(course=Path(root))
         if workers:
             options.workers = workers
         graded_at = time.perf_counter()
-        results = _grade(submissions, out, plan, options, console)
+        results = _grade(c.submitted_dir, out, plan, options, console)
         seconds = time.perf_counter() - graded_at
         console.print(f"graded {len(results)} submissions in {seconds:.0f} s ({options.workers} workers)")
 
-        console.rule("[bold]4. Feedback, report, summary")
+        console.rule("[bold]5. Feedback, report, summary")
         report.publish(
-            results, out, submissions=submissions, release_dir=release, console=console, title="Demo class"
+            results,
+            out,
+            submissions=c.submitted_dir,
+            release_dir=release,
+            console=console,
+            title="Demo class",
         )
 
+        console.rule("[bold]6. Return feedback through the exchange; export grades for Canvas")
+        return_and_export(c, names, out, students, homes, console)
+
     problems = check_expectations(results, students, kits, plan)
-    console.rule("[bold]5. Did every student get what their answers deserve?")
+    console.rule("[bold]7. Did every student get what their answers deserve?")
     for problem in problems:
         console.print(f"[red]MISMATCH[/] {problem}", highlight=False)
     total = sum(len(p) for p in plan.values())
     verdict = "[green]yes[/]" if not problems else f"[red]no: {len(problems)} of {total} results[/]"
     console.print(f"{total - len(problems)}/{total} results as expected: {verdict}")
     console.print(f"grades: {out / 'grades.csv'}   report: {out / 'report.html'}")
+    console.print(f"Canvas import: {out / 'canvas-import.csv'}")
     console.print(f"demo finished in {time.perf_counter() - start:.0f} s")
     return 1 if problems else 0

@@ -190,3 +190,49 @@ def test_every_student_gets_what_their_answers_deserve_with_and_without_the_sand
     tampering = {s.student_id for s in students if s.persona.startswith("tamper")}
     honest = [r for r in results if r.student_id not in tampering]
     assert all(r.status == "graded" and r.reason == "" for r in honest), honest
+
+
+@pytest.mark.nbgrader
+def test_the_classroom_loop_through_the_exchange(kits, tmp_path):
+    """Released, submitted, collected, graded, returned and exported: does every step reach every student?"""
+    import csv
+    import io
+
+    from rich.console import Console
+
+    from autograder import engine, exchange, report
+
+    kit = next(k for k in kits if k.assignment == "05-clipping")
+    everyone = demo.build_class()
+    students = [next(s for s in everyone if s.persona == p) for p in ("correct", "common mistake")]
+    students.append(next(s for s in everyone if s.persona == "broken: PDF upload"))
+    plan = {s.student_id: [kit.assignment] for s in students}
+    console = Console(file=io.StringIO(), width=200)
+    c = demo.classroom(tmp_path / "classroom", build.REPO / "course", tmp_path / "exchange")
+    exchange.release(c, [kit.assignment])
+    assert demo.submit_class(c, [kit], students, plan, tmp_path / "homes") == 3
+    rows, _ = exchange.collect(c, [kit.assignment])
+    assert sorted(r.student_id for r in rows) == sorted(plan) and all(r.timestamp for r in rows)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    results = demo._grade(c.submitted_dir, out, plan, engine.GradeOptions(workers=2), console)
+    assert demo.check_expectations(results, students, [kit], plan) == []
+    release = build.REPO / "course"
+    report.publish(results, out, submissions=c.submitted_dir, release_dir=release, console=console)
+    export_report = demo.return_and_export(c, [kit.assignment], out, students, tmp_path / "homes", console)
+
+    first = students[0].student_id
+    fetched = list((tmp_path / "homes" / first / kit.assignment / "feedback").rglob("*.html"))
+    mine = sorted((out / "feedback" / first / kit.assignment).glob("*.html"))
+    assert mine and sorted(p.read_bytes() for p in fetched) == [p.read_bytes() for p in mine]
+    released = list((c.exchange / demo.CLASS_ID / "feedback").glob("*.html"))  # named by nbgrader's hash
+    assert len(released) == 3  # the PDF upload's page says why it could not be graded
+    with open(out / "canvas-import.csv", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert table[1][0] == "Points Possible" and float(table[1][5]) == kit.max_score
+    scores = {r.student_id: r.score for r in results}
+    exported = {row[3]: row[5] for row in table[2:]}
+    assert exported == {**{s: f"{scores[s]:g}" for s in scores}, demo.DROPPED[1]: ""}
+    assert any(demo.DROPPED[0] in line for line in export_report.no_submission)
