@@ -44,8 +44,8 @@ from autograder import build, gradebook_lock, integrity, kernel, sandbox
 from autograder import scratch as tmpfs
 from autograder.cleanroom import harness
 from autograder.cleanroom.client import clean_room_env
-from autograder.ledger import Ledger, write_atomic
 from autograder.feedback import save_release
+from autograder.ledger import Ledger, write_atomic
 from autograder.options import GradeOptions
 from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
 from autograder.submissions import discover
@@ -452,6 +452,13 @@ def _execute(nb, resources, cfg, options: GradeOptions):
             raise RuntimeError(
                 f"the notebook ran longer than the whole-notebook limit of {options.notebook_timeout} s "
                 "and was stopped"
+            ) from exc
+        if getattr(executor.last_km, "interrupts", 0):
+            # nbgrader's Execute interrupts a cell at its timeout and goes on with an error in its place; an
+            # exception after that means the kernel never came back from the interrupt.
+            raise RuntimeError(
+                f"a cell ran past the cell timeout of {options.cell_timeout} s and ignored the interrupt "
+                "(does it catch KeyboardInterrupt?)"
             ) from exc
         raise
     finally:

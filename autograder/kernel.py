@@ -84,6 +84,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(run / "kernel.json")
         #: Processes the kernel left running, counted at shutdown (None until then).
         self.strays: int | None = None
+        #: Times the kernel was interrupted (nbclient does so when a cell passes its timeout).
+        self.interrupts = 0
 
     @property
     def kernel_spec(self):  # noqa: D102 - the base class's, with message interrupts and our provisioner
@@ -112,6 +114,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     def kill_tree(self) -> bool:
         """SIGKILL the kernel and everything it started; False when no kernel process is known."""
         return isinstance(self.provisioner, SandboxProvisioner) and self.provisioner.kill_tree()
+
+    async def interrupt_kernel(self) -> None:  # noqa: D102 - the base class's, counted
+        self.interrupts += 1
+        await super().interrupt_kernel()
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False):  # noqa: D102
         provisioner = self.provisioner
