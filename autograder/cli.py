@@ -87,7 +87,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             return 1
     print(f"wrote {Path(args.out) / 'grades.csv'}")
     release = Path(options.course) / "course"
-    report.publish(results, Path(args.out), submissions=Path(args.submissions), release_dir=release)
+    report.publish(results, Path(args.out), release_dir=release)
     if why := _nothing_graded(results, args.submissions):
         print(f"autograder: error: {why}", file=sys.stderr)
         return 1

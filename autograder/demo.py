@@ -652,14 +652,7 @@ def run_demo(
         console.print(f"graded {len(results)} submissions in {seconds:.0f} s ({options.workers} workers)")
 
         console.rule("[bold]5. Feedback, report, summary")
-        report.publish(
-            results,
-            out,
-            submissions=c.submitted_dir,
-            release_dir=release,
-            console=console,
-            title="Demo class",
-        )
+        report.publish(results, out, release_dir=release, console=console, title="Demo class")
 
         console.rule("[bold]6. Return feedback through the exchange; export grades for Canvas")
         return_and_export(c, names, out, students, homes, console)

@@ -497,7 +497,6 @@ def publish(
     release_dir: Path | None = None,
     console: Console | None = None,
     title: str = "Grading report",
-    submissions: Path | None = None,
 ) -> Path:
     """After grading: write every feedback page and the class report, print the summary; return the report.
 
@@ -508,8 +507,6 @@ def publish(
             it was graded against (an ``OUT`` written before grading kept one).
         console: where the summary goes (default: the terminal).
         title: the report's title.
-        submissions: not read (the feedback comes from what grading recorded in ``out``); accepted so
-            that callers written before need no change.
     """
     from autograder.feedback import write_all_feedback
 

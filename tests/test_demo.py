@@ -219,7 +219,7 @@ def test_the_classroom_loop_through_the_exchange(kits, tmp_path):
     results = demo._grade(c.submitted_dir, out, plan, engine.GradeOptions(workers=2), console)
     assert demo.check_expectations(results, students, [kit], plan) == []
     release = build.REPO / "course"
-    report.publish(results, out, submissions=c.submitted_dir, release_dir=release, console=console)
+    report.publish(results, out, release_dir=release, console=console)
     export_report = demo.return_and_export(c, [kit.assignment], out, students, tmp_path / "homes", console)
 
     first = students[0].student_id
