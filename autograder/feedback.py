@@ -30,7 +30,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.reasons import student_sentence
@@ -593,13 +593,31 @@ def write_feedback(
         for nb in _notebooks_of(result, release_dir):
             path = feedback_path(out, result.student_id, result.assignment, nb)
             rel = Path(release_dir) / result.assignment / f"{nb}.ipynb" if release_dir else None
-            page = notebook_feedback(
-                result, nb, submitted=submitted(result.student_id, result.assignment, nb), release=rel
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(page, encoding="utf-8")
+            theirs = submitted(result.student_id, result.assignment, nb)
+            stamp = _page_stamp(result, nb, theirs, rel)
+            if not _has_stamp(path, stamp):  # a re-run that reused this result leaves its page alone
+                page = notebook_feedback(result, nb, submitted=theirs, release=rel)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(stamp + "\n" + page, encoding="utf-8")
             written.append(path)
     return written
+
+
+def _page_stamp(result: SubmissionResult, notebook: str, submitted: Path | None, release: Path | None) -> str:
+    """An HTML comment naming everything a page is made from: the result, both notebooks and this renderer."""
+    digest = hashlib.sha256(json.dumps(asdict(result), sort_keys=True, default=str).encode())
+    digest.update(notebook.encode())
+    for path in (submitted, release, Path(__file__)):
+        digest.update(path.read_bytes() if path is not None and path.is_file() else b"-")
+    return f"<!-- autograder feedback {digest.hexdigest()} -->"
+
+
+def _has_stamp(path: Path, stamp: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\n") == stamp
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def write_all_feedback(

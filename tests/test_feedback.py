@@ -206,6 +206,22 @@ def test_write_feedback_layout_and_unsafe_ids(tmp_path):
     assert all(p.is_file() for p in paths)
 
 
+def test_a_page_is_rendered_again_only_when_what_it_shows_changed(tmp_path):
+    """Does a re-run leave an unchanged page alone, and re-render it when the result or notebook changes?"""
+    sub = _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return 2 * x"))
+    out = tmp_path / "out"
+    (page,) = write_feedback([_result()], out, submitted=lambda s, a, n: sub)
+    page.write_text(page.read_text().replace("expected 2.0", "MARKER"))  # only a re-render removes it
+    write_feedback([_result()], out, submitted=lambda s, a, n: sub)
+    assert "MARKER" in page.read_text() and page.read_text().startswith("<!-- autograder feedback ")
+    write_feedback([_result(points=(2.0, 1.0), message="")], out, submitted=lambda s, a, n: sub)
+    assert "MARKER" not in page.read_text() and "3 / 3" in html.unescape(page.read_text())
+    page.write_text(page.read_text().replace("double", "MARKER", 1))
+    _write(tmp_path, "sub.ipynb", _nb("def double(x):\n    return x + x"))
+    write_feedback([_result(points=(2.0, 1.0), message="")], out, submitted=lambda s, a, n: sub)
+    assert "return x + x" in html.unescape(page.read_text())
+
+
 @pytest.mark.nbgrader
 @pytest.mark.sandbox
 def test_published_feedback_shows_the_graded_release_not_a_later_course(toy_course, tmp_path):  # noqa: F811
