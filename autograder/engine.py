@@ -217,23 +217,40 @@ class Worker:
         """The zygote clean-room student processes are forked from, or None."""
         return self.zygotes["student"]
 
-    def start_zygotes(self) -> None:
+    def start_zygotes(self, warm: bool = False) -> None:
         """Start the missing zygotes, only when bubblewrap isolates (else every process is fresh).
+
+        ``warm``: meanwhile import what the clean-room harness needs in this process (:func:`_warm_imports`).
 
         After a zygote of one kind fails to start, this worker stops trying that kind.
         """
         if not sandbox.isolates(self.policy):
+            if warm:
+                _warm_imports()
             return
+        wanted = {}  # kind -> (scratch root, environment)
         if self.zygotes["kernel"] is None:
             root = self._short_kernel_root()
             tmpfs.mount_tmpfs(root, self.options.memory // 2)  # files count as memory (else: on disk)
             env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
-            self.zygotes["kernel"] = self._zygote("kernel", root, env)
+            wanted["kernel"] = (root, env)
         if self.options.clean_room and self.zygotes["student"] is None:
             home = self.dir / "clean-room"
             home.mkdir(exist_ok=True)
             tmpfs.mount_tmpfs(home, self.options.memory // 2)
-            self.zygotes["student"] = self._zygote("student", home, clean_room_env(home))
+            wanted["student"] = (home, clean_room_env(home))
+        # Each zygote spends its start importing torch in its own process: start them side by side, and
+        # wait for them after this process's own imports. (Started from this thread: the children of a
+        # worker die with the thread that forked them, PR_SET_PDEATHSIG, and this thread holds the mounts.)
+        started = {kind: self._zygote(kind, *how) for kind, how in wanted.items()}
+        if warm:
+            _warm_imports()
+        for kind, zygote in started.items():
+            if zygote is not None and not zygote.wait_ready():
+                zygote.close()
+                self._given_up.add(kind)
+                zygote = None
+            self.zygotes[kind] = zygote
 
     def _short_kernel_root(self) -> Path:
         """Kernels' socket paths live under it: a short path (Unix socket paths are limited to ~100 bytes)."""
@@ -245,14 +262,11 @@ class Worker:
         return self._kernel_root
 
     def _zygote(self, kind: str, root: Path, env: dict) -> sandbox.Zygote | None:
+        """Start (without waiting for it) a zygote of ``kind``, unless that kind failed in this worker."""
         if kind in self._given_up:
             return None
-        zygote = sandbox.Zygote(root, self.policy, self.dir / f"zygote-{kind}.log", kind=kind, env=env)
-        if zygote.alive:
-            return zygote
-        zygote.close()
-        self._given_up.add(kind)
-        return None
+        log = self.dir / f"zygote-{kind}.log"
+        return sandbox.Zygote(root, self.policy, log, kind=kind, env=env, wait=False)
 
     def reset_zygotes(self) -> None:
         """After a notebook: clear the zygotes' sandboxes; replace a zygote that died or stopped answering."""
@@ -283,9 +297,8 @@ def init_worker(course: PreparedCourse, options: GradeOptions, work: str) -> Non
     warnings.filterwarnings("ignore", module="nbformat")  # ids nbformat fixes are checked by integrity
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # nbclient's poller after a kernel death
     close_worker()
-    _warm_imports()
     _WORKER = Worker(course, options, Path(work))
-    _WORKER.start_zygotes()
+    _WORKER.start_zygotes(warm=True)
 
 
 def close_worker() -> None:
@@ -738,9 +751,9 @@ def grade(
                 if progress:
                     progress(r, len(results), total)
             if graded:
-                with make(
-                    workers=options.workers, initializer=init_worker, initargs=(course, options, tmp)
-                ) as ex:
+                # no more workers than jobs: a late submission alone starts one worker and its zygotes
+                workers = min(options.workers, len(graded))
+                with make(workers=workers, initializer=init_worker, initargs=(course, options, tmp)) as ex:
                     for done in _complete(ex.map(grade_job, jobs), max_scores, how):
                         _record(gb, done.result)
                         _write_autograded(out, done)

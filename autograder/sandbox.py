@@ -258,8 +258,17 @@ class Zygote:
     """
 
     def __init__(
-        self, scratch: Path, policy: SandboxPolicy, log: Path, *, kind: str, env: dict, timeout: float = 120
+        self,
+        scratch: Path,
+        policy: SandboxPolicy,
+        log: Path,
+        *,
+        kind: str,
+        env: dict,
+        timeout: float = 120,
+        wait: bool = True,
     ):
+        """Start the zygote; with ``wait=False`` return at once and let :meth:`wait_ready` wait for it."""
         self.scratch = Path(scratch)
         self.ctrl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [sys.executable, "-I", str(BOOT), "--zygote", str(theirs.fileno()), kind]
@@ -286,11 +295,20 @@ class Zygote:
                 stderr=fh,
             )
         theirs.close()
-        self.ctrl.settimeout(timeout)
-        self.alive = self._reply() == wire.ZYGOTE_READY
-        self.ctrl.settimeout(30)
-        if self.alive and self.group is not None:
-            self.group.set_memory(self.group.memory_usage() + policy.memory)
+        self._timeout, self._job_memory = timeout, policy.memory
+        self.alive: bool | None = None  # None until the zygote said it is ready (or failed to)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> bool:
+        """Wait (once) until the zygote has imported everything and answers; False if it never does."""
+        if self.alive is None:
+            self.ctrl.settimeout(self._timeout)
+            self.alive = self._reply() == wire.ZYGOTE_READY
+            self.ctrl.settimeout(30)
+            if self.alive and self.group is not None:
+                self.group.set_memory(self.group.memory_usage() + self._job_memory)
+        return self.alive
 
     def __deepcopy__(self, memo) -> Zygote:
         """The zygote itself: a handle on a running process (traitlets copies the config holding it)."""
