@@ -49,7 +49,7 @@ def _lesson_class(lesson: str, students: int, work: Path) -> dict[str, dict[str,
     from autograder import demo, engine
 
     prepared = engine.prepare_course(REPO, [lesson], work / "prep", [])
-    (kit,) = demo.load_kits(prepared.root / "course")
+    kit = next(k for k in demo.load_kits(prepared.root / "course") if k.assignment == lesson)
     makers = [demo.correct, demo.mistakes, demo.alternative, demo.mistakes, demo.half_done]
     return {f"s{i:02d}": makers[i % len(makers)](kit, i) for i in range(students + 1)}
 
