@@ -48,7 +48,7 @@ from autograder.feedback import save_release
 from autograder.ledger import Ledger, write_atomic
 from autograder.options import GradeOptions
 from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
-from autograder.submissions import discover
+from autograder.submissions import discover, notebook_node
 
 __all__ = [
     "GradeOptions",
@@ -533,8 +533,12 @@ def _is_start_failure(exc: BaseException) -> bool:
 
 def _parse_submission(raw: bytes):
     """The submitted notebook, parsed once, and its cell ids as written (nbformat renames duplicates)."""
-    raw_ids = [c.get("id") for c in json.loads(raw)["cells"]]
-    return nbformat.reads(raw.decode("utf-8"), as_version=4), raw_ids
+    data = json.loads(raw)
+    raw_ids = [c.get("id") for c in data["cells"]]
+    nb = nbformat.convert(notebook_node(data), 4)  # nbformat.reads(text, as_version=4), from the parsed dict
+    with contextlib.suppress(nbformat.ValidationError):  # as reads: the ids repaired; the parent checked it
+        nbformat.validate(nb)
+    return nb, raw_ids
 
 
 def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> NotebookRun:

@@ -94,14 +94,14 @@ def _check_file(path: Path, max_bytes: int) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate or missing cell ids: integrity's business
-            nbformat.validate(_notebook_node(data))
+            nbformat.validate(notebook_node(data))
     except Exception as exc:  # noqa: BLE001 - any schema problem is a reason to refuse the file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"{path.name} is not a valid notebook: {first[:200]}"
     return ""
 
 
-def _notebook_node(data: dict) -> nbformat.NotebookNode:
+def notebook_node(data: dict) -> nbformat.NotebookNode:
     """What ``nbformat.reads(text, as_version=4)`` makes of an nbformat 4 notebook, from its parsed JSON."""
     try:
         return nbformat.v4.to_notebook_json(data)

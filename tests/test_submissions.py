@@ -56,6 +56,18 @@ def test_check_notebook_parses_the_file_once(tmp_path, monkeypatch):
     assert check_notebook(path) == "" and len(parses) == 1
 
 
+def test_the_worker_parses_a_submission_once_as_nbformat_would(monkeypatch):
+    """Does the worker's parse of a job's bytes call json.loads once and give what nbformat.reads gives?"""
+    from autograder.engine import _parse_submission
+
+    raw = _nb_text().encode()
+    expected = nbformat.reads(raw.decode(), as_version=4)
+    parses, real = [], json.loads
+    monkeypatch.setattr(json, "loads", lambda *args, **kw: parses.append(1) or real(*args, **kw))
+    nb, ids = _parse_submission(raw)
+    assert len(parses) == 1 and nb == expected and ids == [c.get("id") for c in expected.cells]
+
+
 def test_check_notebook_refuses_huge_file(tmp_path):
     """Is a notebook over the size limit (e.g. huge stored outputs) refused with its size?"""
     path = tmp_path / "01-toy.ipynb"
