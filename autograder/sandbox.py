@@ -218,6 +218,9 @@ def command(
         extra = {"HOME": scratch, "TMPDIR": scratch, **limits.thread_env(policy.threads), **(env or {})}
         adopting = [sys.executable, "-I", "-c", _ADOPTING_LAUNCHER, *(f"{k}={v}" for k, v in extra.items())]
         return (group.launcher if group is not None else list)([*adopting, "--", *inner])
+    # every program in the sandbox runs under the zygote's seccomp filter (no ptrace of pid 1, no keyrings)
+    inner = [sys.executable, "-I", str(BOOT), "--deny-exec", *inner]
+    readable = [*readable, PACKAGE_DIR]
     variables = environment({"HOME": scratch, "TMPDIR": scratch, **(env or {})}, policy.threads)
     cmd = [exe, "--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--die-with-parent"]
     cmd += ["--new-session", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]

@@ -103,6 +103,20 @@ def test_detached_child_dies_with_sandbox(tmp_path):
 
 
 @needs_bwrap
+def test_a_sandbox_started_without_a_zygote_cannot_trace_pid_1_or_use_keyrings(tmp_path):
+    """Does a freshly started sandboxed program get EPERM from ptrace(ATTACH, 1) and add_key?"""
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "print('ptrace', libc.ptrace(16, 1, 0, 0), ctypes.get_errno())\n"  # PTRACE_ATTACH to bwrap's init
+        "print('add_key', libc.syscall(248, b'user', b'k', b'v', 1, -3), ctypes.get_errno())\n"
+    )
+    done = run(tmp_path, code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ptrace", "-1", "1", "add_key", "-1", "1"]  # -1 with EPERM (1) each
+
+
+@needs_bwrap
 def test_no_capabilities_no_nested_namespaces(tmp_path):
     """Is every capability dropped, so the program cannot mount or unshare its way out?"""
     code = "print(open('/proc/self/status').read())"
