@@ -8,7 +8,9 @@
   disagreement points to code that behaves differently when graded: it passed in the kernel but fails in
   the clean room, or it *raised* in the kernel but passes in the clean room (an exception only the
   notebook run sees, e.g. one built from ``In[-1]`` or the caller's frame). A test that failed in the
-  kernel only because it wrote to stderr (a warning) is not flagged. Every tampering the student
+  kernel only because it wrote to stderr (a warning), or because its own assertion saw a wrong value (a
+  function that changes its inputs in place fails there and not on the clean room's copies), is not
+  flagged; a check reporting that the student's code raised is. Every tampering the student
   process's probes reported is flagged too.
 * :func:`raised_in_kernel` lists the test cells whose kernel run ended in an exception.
 
@@ -18,6 +20,7 @@ The clean room itself (the sandboxed student process, the harness, their protoco
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from nbgrader.utils import is_grade, is_locked, is_solution
@@ -71,14 +74,33 @@ def static_flags(submitted, release, raw_ids: list | None = None) -> list[str]:
     return flags
 
 
+#: The exceptions a test raises when its own assertion judges a value wrong.
+_JUDGED = ("CheckFailure", "AssertionError")
+#: How gradlib's checks report an exception from the student's code: ``double(x) raised ValueError: ...``.
+_CODE_RAISED = re.compile(r"\braised ([A-Za-z_][\w.]*): ")
+
+
 def raised_in_kernel(nb) -> dict[str, str]:
-    """grade_id -> exception name, for each test cell of an executed notebook whose output holds an error."""
+    """grade_id -> exception name, for each test cell of an executed notebook where the student's code raised.
+
+    A test whose own assertion judged a value wrong is left out: a function that changes its inputs in place
+    fails a test in the kernel, where the arrays are the test's own, and passes on the clean room's copies.
+    That is a wrong answer (named by the test of that function), not code that behaves differently when
+    graded. A check that reports an exception from the student's code counts, under that exception's name.
+    """
     raised = {}
     for cell in nb.cells:
         gid = _grade_id(cell)
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if gid and errors:
-            raised[gid] = str(errors[-1].get("ename") or "an exception")
+        if not (gid and errors):
+            continue
+        name = str(errors[-1].get("ename") or "an exception")
+        if name in _JUDGED:
+            inner = _CODE_RAISED.search(str(errors[-1].get("evalue") or ""))
+            if inner is None:
+                continue
+            name = inner.group(1)
+        raised[gid] = name
     return raised
 
 

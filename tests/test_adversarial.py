@@ -266,7 +266,7 @@ def test_kernel_only_failure_is_flagged_and_feedback_comes_from_the_clean_room(a
     assert "LEAK" in errors and HIDDEN_LINE in errors  # in the kernel, the attack reads the hidden test
     status, score, reason = _status(attacked, "h-hidden-leak")
     assert (status, score) == ("flagged", MAX_SCORE), reason  # the clean room's points, and a flag
-    assert "double_values raised CheckFailure in the kernel but passes the clean-room re-check" in reason
+    assert "double_values raised ValueError in the kernel but passes the clean-room re-check" in reason
     pages = list((out / "feedback").rglob("*.html"))
     mine = [p for p in pages if "Student: h-hidden-leak" in p.read_text()]
     assert mine, "no feedback page for the student"

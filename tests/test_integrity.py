@@ -402,15 +402,20 @@ def _executed(outputs: list) -> nbformat.NotebookNode:
 
 RAISED = {"output_type": "error", "ename": "ValueError", "evalue": "In[-1] was ...", "traceback": []}
 WARNED = {"output_type": "stream", "name": "stderr", "text": "RuntimeWarning: overflow in exp\n"}
+#: The test's own assertion failed in the kernel only: e.g. the function changed the test's arrays in place,
+#: which the clean room's copies never show. A wrong answer, not grading-dependent code.
+JUDGED = {**RAISED, "ename": "CheckFailure", "evalue": "f(1) is 4.0, expected 3.0"}
+#: A check reporting that the student's code raised (gradlib's checks wrap the call): flagged as such.
+CODE_RAISED = {**RAISED, "ename": "CheckFailure", "evalue": "f(1) raised ValueError: In[-1] was ..."}
 
 
 @pytest.mark.parametrize(
     ("outputs", "flagged"),
-    [([RAISED], True), ([WARNED], False), ([], False)],
-    ids=["raised in the kernel", "warned in the kernel", "passed in the kernel"],
+    [([RAISED], True), ([CODE_RAISED], True), ([WARNED], False), ([], False), ([JUDGED], False)],
+    ids=["raised", "a check saw the code raise", "warned", "passed", "a check judged a value"],
 )
 def test_a_test_only_the_kernel_run_fails_is_flagged_when_it_raised(outputs, flagged):
-    """Is a test that raised in the kernel but passes the clean room flagged, and a mere warning not?"""
+    """Is a test where the code raised only in the kernel flagged, and a warning or a judged value not?"""
     from autograder.cleanroom.harness import Verdict
 
     raised = integrity.raised_in_kernel(_executed(outputs))
