@@ -224,17 +224,18 @@ class Worker:
 
         After a zygote of one kind fails to start, this worker stops trying that kind.
         """
-        if not sandbox.isolates(self.policy):
-            if warm:
-                _warm_imports()
-            return
+        missing = set()  # the kinds to start now: none where every process starts fresh
+        if sandbox.isolates(self.policy):
+            missing = {kind for kind, z in self.zygotes.items() if z is None and kind not in self._given_up}
+            if not self.options.clean_room:
+                missing.discard("student")
         wanted = {}  # kind -> (scratch root, environment)
-        if self.zygotes["kernel"] is None:
+        if "kernel" in missing:
             root = self._short_kernel_root()
             tmpfs.mount_tmpfs(root, self.options.memory // 2)  # files count as memory (else: on disk)
             env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
             wanted["kernel"] = (root, env)
-        if self.options.clean_room and self.zygotes["student"] is None:
+        if "student" in missing:
             home = self.dir / "clean-room"
             home.mkdir(exist_ok=True)
             tmpfs.mount_tmpfs(home, self.options.memory // 2)
@@ -242,15 +243,20 @@ class Worker:
         # Each zygote spends its start importing torch in its own process: start them side by side, and
         # wait for them after this process's own imports. (Started from this thread: the children of a
         # worker die with the thread that forked them, PR_SET_PDEATHSIG, and this thread holds the mounts.)
-        started = {kind: self._zygote(kind, *how) for kind, how in wanted.items()}
+        started = {
+            kind: sandbox.Zygote(
+                root, self.policy, self.dir / f"zygote-{kind}.log", kind=kind, env=env, wait=False
+            )
+            for kind, (root, env) in wanted.items()
+        }
         if warm:
             _warm_imports()
         for kind, zygote in started.items():
-            if zygote is not None and not zygote.wait_ready():
+            if zygote.wait_ready():
+                self.zygotes[kind] = zygote
+            else:
                 zygote.close()
                 self._given_up.add(kind)
-                zygote = None
-            self.zygotes[kind] = zygote
 
     def _short_kernel_root(self) -> Path:
         """Kernels' socket paths live under it: a short path (Unix socket paths are limited to ~100 bytes)."""
@@ -260,13 +266,6 @@ class Worker:
                 self, shutil.rmtree, args=(self._kernel_root,), kwargs={"ignore_errors": True}, exitpriority=1
             )
         return self._kernel_root
-
-    def _zygote(self, kind: str, root: Path, env: dict) -> sandbox.Zygote | None:
-        """Start (without waiting for it) a zygote of ``kind``, unless that kind failed in this worker."""
-        if kind in self._given_up:
-            return None
-        log = self.dir / f"zygote-{kind}.log"
-        return sandbox.Zygote(root, self.policy, log, kind=kind, env=env, wait=False)
 
     def reset_zygotes(self) -> None:
         """After a notebook: clear the zygotes' sandboxes; replace a zygote that died or stopped answering."""
