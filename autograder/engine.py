@@ -122,12 +122,13 @@ class NotebookRun:
 @functools.lru_cache(maxsize=1)
 def _alembic_version() -> str:
     """The gradebook schema's head revision: ``nbgrader.api.get_alembic_version`` without its subprocess."""
+    import nbgrader
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-    from nbgrader import api
 
-    with api._temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:  # nbgrader's own alembic.ini
-        return ScriptDirectory.from_config(Config(ini)).get_current_head()
+    config = Config()
+    config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def _quiet_sqlalchemy() -> None:
