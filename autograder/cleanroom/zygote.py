@@ -6,7 +6,8 @@ Requests are :class:`~.wire.ZygoteRequest` datagrams on the ``SOCK_SEQPACKET`` s
 (a clean-room socket attached with SCM_RIGHTS, answered ``started``), ``kernel`` (answered ``started PID``,
 the kernel's pid inside the sandbox) and ``reset`` (answered :data:`~.wire.ZYGOTE_CLEAN`).
 
-Every forked child runs under a seccomp filter (:func:`deny_syscalls`) before any student code: no
+The zygote, like every sandboxed program, starts through ``__main__.py --deny-exec``, so it and every
+child it forks run under a seccomp filter (:func:`deny_syscalls`) before any student code: no
 ``ptrace`` or other way into another process's memory (bubblewrap's own pid 1 is dumpable and this
 bubblewrap has no ``--as-pid-1``, so refusing the system call is what keeps pid 1 out of reach), and no
 kernel keyrings (``add_key``, ``request_key``, ``keyctl``), which every process of one user shares within
@@ -211,8 +212,6 @@ def _fork(ctrl, request: wire.ZygoteRequest, fds):
     with contextlib.suppress(OSError):  # the OOM killer takes this child, not the zygote
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("1000")
-    if deny_syscalls() is False:
-        os._exit(1)  # never run student code that could trace pid 1 or share a keyring
     try:
         if request.op == "student":
             from . import server
