@@ -10,6 +10,8 @@ Shapes: ``N`` examples, ``D = 64`` features (the pixels, row by row), ``C = 10``
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -57,13 +59,30 @@ def load_split(*, val_fraction: float = 0.25, seed: int = 0) -> Split:
         or not 0 < val_fraction < 1
     ):
         raise ValueError(f"val_fraction must be a number strictly between 0 and 1, got {val_fraction!r}")
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    x, y = data.data.astype(np.float64), data.target.astype(np.int64)
+    x, y = _read_digits()
     order = np.random.default_rng(seed).permutation(len(y))
     n_val = int(round(val_fraction * len(y)))
     val, train = order[:n_val], order[n_val:]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
     std = np.where(std > 0, std, 1.0)
     return Split((x[train] - mean) / std, y[train], (x[val] - mean) / std, y[val], int(y.max()) + 1)
+
+
+def _read_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 images as float64 ``(N, 64)`` and their labels as int64 ``(N,)``, from scikit-learn's wheel.
+
+    ``sklearn.datasets.load_digits`` reads ``sklearn/datasets/data/digits.csv.gz``, 65 comma-separated
+    columns a row: the 64 pixels, then the label. Importing ``sklearn.datasets`` to call it costs about a
+    second (it loads SciPy), most of lesson 08's data cell, so the file is read here directly, and the
+    function is the fallback where a scikit-learn release keeps its data elsewhere.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without running its __init__
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            table = np.loadtxt(path, delimiter=",")
+            return table[:, :-1], table[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return data.data.astype(np.float64), data.target.astype(np.int64)

@@ -38,3 +38,16 @@ def test_bad_val_fraction_is_rejected_naming_it(bad):
     """Is a val_fraction outside (0, 1) an error that shows the value?"""
     with pytest.raises(ValueError, match=f"got {bad!r}"):
         load_split(val_fraction=bad)
+
+
+def test_read_without_sklearn_equals_load_digits():
+    """Are the pixels and labels read from the wheel's file exactly scikit-learn's ``load_digits()``?"""
+    from sklearn.datasets import load_digits
+
+    from gradlib.digits import _read_digits
+
+    x, y = _read_digits()
+    reference = load_digits()
+    assert x.dtype == np.float64 and y.dtype == np.int64
+    np.testing.assert_array_equal(x, reference.data)
+    np.testing.assert_array_equal(y, reference.target)
