@@ -79,3 +79,43 @@ def test_bad_training_arguments_are_rejected(key, value):
     kwargs = {"lr": 0.1, key: value}
     with pytest.raises(ValueError, match=key):
         train_classifier(build_mlp(1, 4, activation="relu", init="he"), load_split(), **kwargs)
+
+
+def _train_with_torch_optim(model, data, *, lr, steps, seed, clip):
+    """The same loop as train_classifier, with torch.optim.SGD making the step: the oracle."""
+    from torch.nn import functional as F  # noqa: N812
+
+    x = torch.as_tensor(data.x_train, dtype=torch.float32)
+    y = torch.as_tensor(data.y_train, dtype=torch.int64)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    losses = []
+    for _ in range(steps):
+        idx = torch.randint(0, len(y), (128,), generator=gen)
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        losses.append(float(loss.detach()))
+        opt.zero_grad()
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+    return np.array(losses)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "lr", "clip"),
+    [
+        (dict(activation="tanh", init="xavier"), 0.05, None),
+        (dict(activation="relu", init="he", norm="batchnorm"), 0.5, None),
+        (dict(activation="relu", init="he"), 0.5, 1.0),
+    ],
+)
+def test_the_sgd_step_is_torch_optim_sgd_to_the_bit(kwargs, lr, clip):
+    """Do train_classifier's losses and final weights equal torch.optim.SGD(momentum=0.9)'s exactly?"""
+    data = load_split()
+    ours, theirs = build_mlp(4, 24, seed=1, **kwargs), build_mlp(4, 24, seed=1, **kwargs)
+    result = train_classifier(ours, data, lr=lr, steps=25, seed=2, clip=clip)
+    expected = _train_with_torch_optim(theirs, data, lr=lr, steps=25, seed=2, clip=clip)
+    np.testing.assert_array_equal(result.losses, expected)
+    for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
