@@ -23,7 +23,6 @@ import contextlib
 import copy
 import functools
 import importlib
-import json
 import logging
 import multiprocessing.util
 import os
@@ -48,7 +47,7 @@ from autograder.feedback import save_release
 from autograder.ledger import Ledger, write_atomic
 from autograder.options import GradeOptions
 from autograder.results import CellResult, SubmissionResult, failed_result, save_results, write_csv
-from autograder.submissions import discover, notebook_node
+from autograder.submissions import NotebookProblem, discover, parse_notebook
 
 __all__ = [
     "GradeOptions",
@@ -146,9 +145,39 @@ def _cache_alembic(version: str) -> None:
 
 
 def _generate(root: Path, assignment: str, db_url: str) -> None:
-    result = build.nbgrader_api(root, db_url).generate_assignment(assignment, force=True, create=True)
+    api = build.nbgrader_api(root, db_url)
+    result = api.generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('log')}")
+    _drop_stray_course(db_url, api.coursedir.course_id)
+
+
+_DELETE_UNUSED_COURSE = (
+    "DELETE FROM course WHERE id = :id AND NOT EXISTS (SELECT 1 FROM assignment WHERE course_id = :id)"
+)
+
+
+def _drop_stray_course(db_url: str, course_id: str) -> None:
+    """Delete the course row nbgrader 0.9.6's ``SaveCells`` adds by opening ``Gradebook(db_url)``.
+
+    Without a course id, ``Gradebook`` adds its default course (``default_course``), so every generated
+    gradebook gains that course next to ``course_id``. It is deleted unless it is ``course_id`` or an
+    assignment belongs to it (only ``assignment`` refers to ``course``).
+    """
+    import inspect
+
+    from nbgrader.api import Gradebook
+    from sqlalchemy import create_engine, text
+
+    stray = inspect.signature(Gradebook).parameters["course_id"].default
+    if stray == course_id:
+        return
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(_DELETE_UNUSED_COURSE), {"id": stray})
+    finally:
+        engine.dispose()
 
 
 def prepare_course(course: Path, assignments: list[str], work: Path, db_urls: list[str]) -> PreparedCourse:
@@ -531,16 +560,6 @@ def _is_start_failure(exc: BaseException) -> bool:
     return any(s in text for s in ("Address already in use", "Kernel died before replying", "kernel_info"))
 
 
-def _parse_submission(raw: bytes):
-    """The submitted notebook, parsed once, and its cell ids as written (nbformat renames duplicates)."""
-    data = json.loads(raw)
-    raw_ids = [c.get("id") for c in data["cells"]]
-    nb = nbformat.convert(notebook_node(data), 4)  # nbformat.reads(text, as_version=4), from the parsed dict
-    with contextlib.suppress(nbformat.ValidationError):  # as reads: the ids repaired; the parent checked it
-        nbformat.validate(nb)
-    return nb, raw_ids
-
-
 def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> NotebookRun:
     options = worker.options
     # the kernel's scratch (sockets, HOME, the notebook copy) must lie inside the kernel zygote's sandbox
@@ -550,7 +569,7 @@ def _run_notebook(worker: Worker, job: Job, notebook: str, raw: bytes) -> Notebo
     try:
         nbdir = scratch / "nb"
         nbdir.mkdir()
-        submitted, raw_ids = _parse_submission(raw)
+        submitted, raw_ids = parse_notebook(raw, f"{notebook}.ipynb")  # the one parse of the submission
         (nbdir / f"{notebook}.ipynb").write_bytes(raw)
         release = nbformat.read(worker.release(job.assignment, notebook), as_version=4)
         flags = [f"{notebook}: {flag}" for flag in integrity.static_flags(submitted, release, raw_ids)]
@@ -638,6 +657,9 @@ def grade_job(job: Job) -> GradedJob:
     for notebook, raw in sorted(job.notebooks.items()):
         try:
             run = _run_notebook(worker, job, notebook, raw)
+        except NotebookProblem as exc:  # not a notebook after all: the message names the file
+            failed = failed_result(job.student_id, job.assignment, 0.0, str(exc), how)
+            return GradedJob(replace(failed, seconds=time.perf_counter() - start))
         except Exception as exc:  # noqa: BLE001 - one broken submission never stops the batch
             reason = f"{notebook}: {_failure_reason(exc)}"
             if os.environ.get("AUTOGRADER_DEBUG"):
@@ -727,7 +749,7 @@ def grade(
         work = Path(tmp)
         course = prepare_course(options.course, names, work, [db_url])
         save_release(course.root / "course", names, out)  # what feedback shows as the test code
-        subs = discover(Path(submissions), course.notebooks, work)
+        subs = discover(Path(submissions), course.notebooks, work, parse=False)  # workers parse
         max_scores = _max_scores("sqlite:///" + str(course.template_db), names)
         how = sandbox_text(options)
         results = [

@@ -136,7 +136,9 @@ def _newest(files: list[LmsFile]) -> LmsFile:
     return max(files, key=lambda f: (f.version, f.path.stat().st_mtime_ns, f.path.name))
 
 
-def _pick(student: str, files: list[LmsFile], expected: dict[str, list[str]]) -> list[Submission]:
+def _pick(
+    student: str, files: list[LmsFile], expected: dict[str, list[str]], parse: bool = True
+) -> list[Submission]:
     """One submission per assignment this student's files name; the newest upload of each notebook wins."""
     found: dict[tuple[str, str], list[LmsFile]] = {}
     strays = []
@@ -150,7 +152,7 @@ def _pick(student: str, files: list[LmsFile], expected: dict[str, list[str]]) ->
         sub = subs.setdefault(assignment, Submission(student, assignment))
         newest = _newest(versions)
         sub.notebooks[nb] = newest.path
-        if problem := check_notebook(newest.path):
+        if problem := check_notebook(newest.path, parse=parse):
             sub.problem = "; ".join(filter(None, [sub.problem, problem]))
     for assignment, sub in subs.items():
         missing = [nb for nb in expected[assignment] if nb not in sub.notebooks]
@@ -181,22 +183,29 @@ def scan(path: Path, scratch: Path) -> tuple[list[LmsFile], list[Path]]:
     return named, other
 
 
-def discover(path: Path, expected: dict[str, list[str]], scratch: Path) -> list[Submission] | None:
+def discover(
+    path: Path, expected: dict[str, list[str]], scratch: Path, *, parse: bool = True
+) -> list[Submission] | None:
     """Submissions in a Canvas or Moodle download, one per student x assignment; None if it is neither.
 
     ``expected`` maps assignment -> notebook names. A student's file whose name matches no notebook is a
     "renamed notebook" problem when the download is for one assignment. Every student gets a row for every
-    assignment anyone submitted ("nothing submitted" otherwise), as in ``submissions.discover``.
+    assignment anyone submitted ("nothing submitted" otherwise), as in ``submissions.discover``, which
+    also says what ``parse`` does.
     """
     named, _ = scan(path, scratch)
-    return _submissions(named, expected) if named else None
+    return _submissions(named, expected, parse) if named else None
 
 
-def _submissions(named: list[LmsFile], expected: dict[str, list[str]]) -> list[Submission]:
+def _submissions(
+    named: list[LmsFile], expected: dict[str, list[str]], parse: bool = True
+) -> list[Submission]:
     by_student: dict[str, list[LmsFile]] = {}
     for f in named:
         by_student.setdefault(f.student_id, []).append(f)
-    subs = [s for student, files in sorted(by_student.items()) for s in _pick(student, files, expected)]
+    subs = [
+        s for student, files in sorted(by_student.items()) for s in _pick(student, files, expected, parse)
+    ]
     assignments = sorted({s.assignment for s in subs})
     have = {(s.student_id, s.assignment) for s in subs}
     for student in sorted(by_student):

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder import authoring
-from autograder.submissions import check_notebook, discover, extract_zip
+from autograder.submissions import NotebookProblem, check_notebook, discover, extract_zip, parse_notebook
 
 EXPECTED = {"01-toy": ["01-toy"], "02-other": ["02-other"]}
 
@@ -57,15 +57,46 @@ def test_check_notebook_parses_the_file_once(tmp_path, monkeypatch):
 
 
 def test_the_worker_parses_a_submission_once_as_nbformat_would(monkeypatch):
-    """Does the worker's parse of a job's bytes call json.loads once and give what nbformat.reads gives?"""
-    from autograder.engine import _parse_submission
-
+    """Does parsing a job's bytes call json.loads once and give what nbformat.reads gives?"""
     raw = _nb_text().encode()
     expected = nbformat.reads(raw.decode(), as_version=4)
     parses, real = [], json.loads
     monkeypatch.setattr(json, "loads", lambda *args, **kw: parses.append(1) or real(*args, **kw))
-    nb, ids = _parse_submission(raw)
+    nb, ids = parse_notebook(raw, "01-toy.ipynb")
     assert len(parses) == 1 and nb == expected and ids == [c.get("id") for c in expected.cells]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"{not json", "is not valid JSON"),
+        (b"\xff\xfe{}", "is not valid JSON"),
+        (b'{"hello": 1}', "is JSON but not a notebook"),
+        (b'{"cells": [], "nbformat": 3}', "has nbformat 3"),
+        (b'{"cells": "nope", "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "is not a valid notebook"),
+        (b'{"cells": [1, 2], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "is not a valid notebook"),
+    ],
+)
+def test_parse_notebook_raises_what_check_notebook_says(tmp_path, content, reason):
+    """Does the worker's parse refuse a non-notebook with the reason collecting gives, naming the file?"""
+    with pytest.raises(NotebookProblem, match=reason) as caught:
+        parse_notebook(content, "01-toy.ipynb")
+    path = tmp_path / "01-toy.ipynb"
+    path.write_bytes(content)
+    assert str(caught.value) == check_notebook(path)
+
+
+def test_discover_for_grading_checks_bytes_without_parsing(tmp_path, monkeypatch):
+    """With parse=False, is an unparsable file left to the worker and an empty one still refused?"""
+    _write(tmp_path / "ann" / "01-toy" / "01-toy.ipynb", "{not json")
+    _write(tmp_path / "ben" / "01-toy" / "01-toy.ipynb", "")
+    _write(tmp_path / "cy" / "01-toy" / "01-toy.ipynb", _nb_text())
+    parses, real = [], json.loads
+    monkeypatch.setattr(json, "loads", lambda *args, **kw: parses.append(1) or real(*args, **kw))
+    subs = {s.student_id: s for s in discover(tmp_path, EXPECTED, tmp_path / "scratch", parse=False)}
+    assert parses == []
+    assert subs["ann"].problem == "" and subs["cy"].problem == ""
+    assert subs["ben"].problem == "01-toy.ipynb is an empty file"
 
 
 def test_check_notebook_refuses_huge_file(tmp_path):
