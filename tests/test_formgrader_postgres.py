@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,14 @@ c.CourseDirectory.autograded_directory = {autograded!r}
 def _csv_rows(path: Path) -> dict[str, dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return {row["student_id"]: row for row in csv.DictReader(fh)}
+
+
+def _page(server: JupyterLab, path: str) -> tuple[int, str]:
+    """GET one of the formgrader's HTML pages: (status, text)."""
+    request = urllib.request.Request(server.url.rstrip("/") + path)
+    request.add_header("Authorization", f"token {server.token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.status, response.read().decode("utf-8")
 
 
 def _grade(subs: Path, out: Path, url: str, course: Path) -> str:
@@ -191,6 +200,52 @@ def test_formgrader_cell_grades_equal_results(formgrader, expected):
         code = {g["name"]: g["auto_score"] for g in grades if g["cell_type"] == "code"}
         assert code == cells[student], (student, grades)
         assert not any(g["needs_manual_grade"] for g in grades if g["cell_type"] == "code"), grades
+
+
+def test_formgrader_grading_pages_open(formgrader, expected):
+    """Does the formgrader's grading page of each submission open, with a score box for every test cell?"""
+    _, cells = expected
+    notebooks = formgrader.api("GET", f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
+    assert notebooks
+    for nb in notebooks:
+        status, html = _page(formgrader, f"/formgrader/submissions/{nb['id']}/")
+        assert status == 200 and nb["student"] in html, (nb, html[:500])
+        boxes = {
+            grade_id for grade_id in cells[nb["student"]] if f'class="score tabbable" id="{grade_id}"' in html
+        }
+        assert boxes == set(cells[nb["student"]]), (nb["student"], boxes)
+
+
+@pytest.mark.browser
+def test_manage_submissions_page_shows_the_scores(formgrader, expected, chromium):
+    """In a real browser, does the formgrader's submissions table show each student's grades.csv score?"""
+    rows, _ = expected
+    page = chromium.new_page()
+    # the page's own API calls (XHR) carry no token from the URL: send it with every request
+    page.set_extra_http_headers({"Authorization": f"token {formgrader.token}"})
+    try:
+        page.goto(f"{formgrader.url}formgrader/manage_submissions/{ASSIGNMENT}")
+        graded = sum(row["status"] != "failed" for row in rows.values())
+        page.wait_for_function(
+            f"() => document.querySelectorAll('#main-table tr td.score').length >= {graded}",
+            timeout=60_000,
+        )
+        shown = dict(
+            page.evaluate(
+                "() => Array.from(document.querySelectorAll('#main-table tr')).map(r => ["
+                " r.querySelector('.student-id').innerText.trim(),"
+                " r.querySelector('.score').innerText.trim()])"
+            )
+        )
+    finally:
+        page.close()
+    for student, row in rows.items():
+        if row["status"] == "failed":
+            # a file that is no notebook never reached the gradebook: no row, or a row with no score
+            assert shown.get(student, "") == "", (student, shown, row)
+        else:
+            want = f"{float(row['score']):g} / {float(row['max_score']):g}"
+            assert shown.get(student) == want, (student, shown, row)
 
 
 def test_gradebook_has_only_the_configured_course(postgres, graded):
