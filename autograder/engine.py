@@ -236,6 +236,19 @@ class Worker:
         self.zygotes: dict[str, sandbox.Zygote | None] = {"kernel": None, "student": None}
         self._given_up: set[str] = set()
         self._kernel_root: Path | None = None
+        #: Why a scratch folder could not be a sized tmpfs ("" when every mount worked): it stays on disk.
+        self.scratch_problem = ""
+
+    def _note_scratch(self, why: str) -> None:
+        if why and not self.scratch_problem:
+            self.scratch_problem = why
+
+    def sandbox_text(self) -> str:
+        """How this worker isolates student code: the run's line, and a scratch folder left on disk."""
+        how = sandbox_text(self.options)
+        if self.scratch_problem:
+            how += f"; scratch folder on disk, not a sized tmpfs ({self.scratch_problem})"
+        return how
 
     @property
     def kernel_zygote(self) -> sandbox.Zygote | None:
@@ -262,13 +275,13 @@ class Worker:
         wanted = {}  # kind -> (scratch root, environment)
         if "kernel" in missing:
             root = self._short_kernel_root()
-            tmpfs.mount_tmpfs(root, self.options.memory // 2)  # files count as memory (else: on disk)
+            self._note_scratch(tmpfs.mount_tmpfs(root, self.options.memory // 2))  # files count as memory
             env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", "MPLCONFIGDIR": f"{root}/mpl"}
             wanted["kernel"] = (root, env)
         if "student" in missing:
             home = self.dir / "clean-room"
             home.mkdir(exist_ok=True)
-            tmpfs.mount_tmpfs(home, self.options.memory // 2)
+            self._note_scratch(tmpfs.mount_tmpfs(home, self.options.memory // 2))
             wanted["student"] = (home, clean_room_env(home))
         # Each zygote spends its start importing torch in its own process: start them side by side, and
         # wait for them after this process's own imports. (Started from this thread: the children of a
@@ -650,7 +663,7 @@ def grade_job(job: Job) -> GradedJob:
     if worker is None:
         raise RuntimeError("grade_job runs in a worker process set up by init_worker")
     start = time.perf_counter()
-    how = sandbox_text(worker.options)
+    how = worker.sandbox_text()
     cells: list[CellResult] = []
     flags: list[str] = []
     autograded: dict[str, bytes] = {}
