@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,3 +107,26 @@ def test_fix_mistakes_are_named(settings, message):
     """Is each broken, incomplete or reshaping setting rejected with the cause in the message?"""
     with np.errstate(all="ignore"), pytest.raises(CheckFailure, match=message):
         chk.check_fix(lambda d, w: settings)
+
+
+def _diagnose_calls() -> list[dict]:
+    """The keyword arguments of every check_diagnose call in lesson 08's test cells, hidden ones included."""
+    path = Path(__file__).resolve().parents[1] / "solutions" / "08-capstone" / "08-capstone.ipynb"
+    calls = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "check_diagnose":
+                calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords})
+    return calls
+
+
+@pytest.mark.parametrize("kwargs", _diagnose_calls(), ids=lambda k: "-".join(str(v) for v in k.values()))
+def test_every_graded_diagnose_case_shows_its_trouble(kwargs):
+    """Does every network lesson 08's tests (visible and hidden) build show the trouble it is labelled with?
+
+    A case whose network does not show its label after the check's training (an lr-0.5 ReLU network
+    whose units died instead of diverging) would mark the reference diagnosis wrong.
+    """
+    assert chk.check_diagnose(_diagnose, **kwargs) == chk.CASES[kwargs["case"]].label
