@@ -193,6 +193,36 @@ def test_every_student_gets_what_their_answers_deserve_with_and_without_the_sand
 
 
 @pytest.mark.nbgrader
+def test_every_lesson_judged_as_deserved_without_the_sandbox(kits, tmp_path):
+    """Without the sandbox, are right and wrong answers to every lesson graded, none flagged, as deserved?
+
+    Each lesson sets up its kernel differently (matplotlib, ipywidgets, torch, the digits data); a probe
+    that mistakes one lesson's own set-up for tampering, as happened without namespaces, flags every honest
+    student of that lesson. The sandboxed mode is covered lesson by lesson by ``make demo`` and selfcheck.
+    """
+    import io
+
+    from rich.console import Console
+
+    from autograder import engine
+
+    everyone = demo.build_class()
+    students = [next(s for s in everyone if s.persona == p) for p in ("correct", "common mistake")]
+    plan = {s.student_id: [k.assignment for k in kits] for s in students}
+    demo.write_class(kits, students, tmp_path / "submissions", plan)
+    out = tmp_path / "out"
+    out.mkdir()
+    options = engine.GradeOptions(workers=2, isolate=False)
+    results = demo._grade(tmp_path / "submissions", out, plan, options, Console(file=io.StringIO()))
+    assert len(results) == 2 * len(kits) >= 16
+    assert demo.check_expectations(results, students, kits, plan) == []
+    assert all(r.status == "graded" and r.reason == "" for r in results), [
+        (r.student_id, r.assignment, r.status, r.reason) for r in results if r.status != "graded" or r.reason
+    ]
+    assert all(r.sandbox.startswith("NO SANDBOX (--no-sandbox)") for r in results)
+
+
+@pytest.mark.nbgrader
 def test_the_classroom_loop_through_the_exchange(kits, tmp_path):
     """Released, submitted, collected, graded, returned and exported: does every step reach every student?"""
     import csv
