@@ -420,3 +420,32 @@ CLAIMS += [
         _float_formulas_match_finfo,
     ),
 ]
+
+
+def _fixed_curves_coincide():
+    """Figure 6: the lesson's fix_config applied to the three failing configurations, seed 0, 60 steps."""
+    import json
+
+    from claims import REPO
+
+    nb = json.loads((REPO / "solutions" / LESSON / f"{LESSON}.ipynb").read_text())
+    ns: dict = {}
+    exec(next("".join(c["source"]) for c in nb["cells"] if c["id"] == "fix_config"), ns)
+    differ = {k for k in diagnose.CONFIG_KEYS if len({repr(c[k]) for c in diagnose.FAILING.values()}) > 1}
+    assert differ == {"activation", "initializer"}, f"the failing configurations differ in {sorted(differ)}"
+    fixed = [ns["fix_config"](cfg) for cfg in diagnose.FAILING.values()]
+    assert all(f == fixed[0] for f in fixed), f"fixed configurations differ: {fixed}"
+    curves = [np.asarray(diagnose.run_config(f, seed=0, steps=diagnose.STEPS).loss) for f in fixed]
+    same = [np.array_equal(curves[0], c) for c in curves]
+    assert all(same), f"loss curves equal to the first: {same}; final losses {[float(c[-1]) for c in curves]}"
+
+
+CLAIMS += [
+    Claim(
+        LESSON,
+        "cell-028",
+        "the three failing configurations shown share depth, width and learning rate, so the three fixed "
+        "networks are the same network and their curves coincide",
+        _fixed_curves_coincide,
+    ),
+]
