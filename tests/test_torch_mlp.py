@@ -73,6 +73,28 @@ def test_training_learns_and_divergence_is_reported():
     assert bad.diverged and not np.isfinite(bad.losses[-1]) and bad.val_accuracy == 0.0
 
 
+def test_training_gives_the_same_numbers_on_any_number_of_threads():
+    """Does a run on the edge of diverging give the same losses bit for bit whatever torch's thread count?
+
+    ReLU + He at lr 0.5 with clipping at 1 amplifies the last bits a threaded matrix product changes: left
+    to torch's thread count, its final loss differs between one and two threads. The caller's thread count
+    is restored afterwards.
+    """
+    data = load_split()
+    before = torch.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            model = build_mlp(10, 64, activation="relu", init="he", seed=0)
+            runs.append(train_classifier(model, data, lr=0.5, clip=1.0, steps=150))
+            assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(runs[0].losses, runs[1].losses), (runs[0].losses[-3:], runs[1].losses[-3:])
+    assert runs[0].val_accuracy == runs[1].val_accuracy
+
+
 @pytest.mark.parametrize(("key", "value"), [("lr", 0), ("steps", 0), ("batch_size", 1.5), ("clip", -1.0)])
 def test_bad_training_arguments_are_rejected(key, value):
     """Is a non-positive lr, steps or clip, or a float batch size, an error naming it?"""
@@ -82,7 +104,16 @@ def test_bad_training_arguments_are_rejected(key, value):
 
 
 def _train_with_torch_optim(model, data, *, lr, steps, seed, clip):
-    """The same loop as train_classifier, with torch.optim.SGD making the step: the oracle."""
+    """The same loop as train_classifier (one thread, as it trains), with torch.optim.SGD making the step."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _torch_optim_loop(model, data, lr=lr, steps=steps, seed=seed, clip=clip)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _torch_optim_loop(model, data, *, lr, steps, seed, clip):
     from torch.nn import functional as F  # noqa: N812
 
     x = torch.as_tensor(data.x_train, dtype=torch.float32)
