@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from last_bits import nudged_builds
 from torch.nn import functional as F  # noqa: N812
 
 from gradlib import diagnostics
@@ -109,20 +110,24 @@ def test_fix_mistakes_are_named(settings, message):
         chk.check_fix(lambda d, w: settings)
 
 
-def _diagnose_calls() -> list[dict]:
-    """The keyword arguments of every check_diagnose call in lesson 08's test cells, hidden ones included."""
+def graded_calls(check: str) -> list[dict]:
+    """The keyword arguments of every ``check`` call in lesson 08's test cells, hidden ones included."""
     path = Path(__file__).resolve().parents[1] / "solutions" / "08-capstone" / "08-capstone.ipynb"
     calls = []
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             continue
         for node in ast.walk(ast.parse("".join(cell["source"]))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "check_diagnose":
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == check:
                 calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords})
     return calls
 
 
-@pytest.mark.parametrize("kwargs", _diagnose_calls(), ids=lambda k: "-".join(str(v) for v in k.values()))
+def _ids(kwargs: dict) -> str:
+    return "-".join(str(v) for v in kwargs.values())
+
+
+@pytest.mark.parametrize("kwargs", graded_calls("check_diagnose"), ids=_ids)
 def test_every_graded_diagnose_case_shows_its_trouble(kwargs):
     """Does every network lesson 08's tests (visible and hidden) build show the trouble it is labelled with?
 
@@ -130,3 +135,16 @@ def test_every_graded_diagnose_case_shows_its_trouble(kwargs):
     whose units died instead of diverging) would mark the reference diagnosis wrong.
     """
     assert chk.check_diagnose(_diagnose, **kwargs) == chk.CASES[kwargs["case"]].label
+
+
+@pytest.mark.parametrize("kwargs", graded_calls("check_diagnose"), ids=_ids)
+def test_every_graded_diagnose_case_shows_its_trouble_on_any_processor(kwargs, monkeypatch):
+    """Does each graded network still show its trouble when the last bits of its weights change?
+
+    Another processor rounds the last bit of the network's arithmetic differently (tests/last_bits.py). A
+    case at the edge of diverging could then show another trouble on the grading machine than here, and
+    mark a right diagnosis wrong; four nudged copies of each network stand for four other processors.
+    """
+    for k in range(1, 5):
+        with nudged_builds(monkeypatch, k), np.errstate(all="ignore"):
+            assert chk.check_diagnose(_diagnose, **kwargs) == chk.CASES[kwargs["case"]].label, f"nudge {k}"
