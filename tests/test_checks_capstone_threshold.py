@@ -1,18 +1,23 @@
 """Does lesson 08's accuracy threshold separate what gradlib/checks/capstone.py says it separates?
 
 The capstone module's docstring ("Where the threshold comes from") derives ``ACCURACY_THRESHOLD`` from ten
-kinds of network, each trained for 150 steps on seeds 0-16 at two sizes: 34 runs per kind, 340 in all.
-This module re-runs that derivation and checks every figure the paragraph states. Training is seeded and
-deterministic, so the figures are exact: a range "0.09-0.11" means the smallest and the largest accuracy
-round to those two decimals.
+kinds of network, each trained for 150 steps on seeds 0-16 at two sizes, each run as it is and with its
+initial weights changed in the last bit twice (``tests/last_bits.py``): 102 runs per kind, 1,020 in all.
+This module re-runs that derivation and checks every figure the docstring states. Training is
+deterministic on one machine, but networks on the edge of diverging give other numbers on another
+processor, so their figures are stated and checked as rates and medians, with a tolerance of three
+standard errors for the number of runs, never as an exact range that only this machine would give.
 
 Like the claims registry (``tests/claims/``), each figure is tied to the words that state it: one test
-holds the quoted words in the docstring, the other re-runs the kind and checks them. One kind takes 5-20 s
+holds the quoted words in the docstring, the other re-runs the kind and checks them. One kind takes 15-60 s
 on one core, so the derivation is one test per kind, which ``pytest -n 2`` spreads over both processes.
+The graded seeds are checked on their own: every kind must land on the same side of 0.75 through the
+grader's own ``check_fix`` in the run and in four nudged copies.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from functools import cache
@@ -20,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from last_bits import nudge, nudged_builds
+from test_checks_capstone import graded_calls
 
 from gradlib.checks import CheckFailure
 from gradlib.checks import capstone as chk
@@ -32,6 +39,8 @@ pytestmark = pytest.mark.claims
 SEEDS = range(17)
 SIZES = ((10, 64), (12, 48))
 STEPS = 150
+NUDGES = range(3)  # the run itself and two copies changed in the last bit
+GRADED_NUDGES = range(5)
 THRESHOLD = chk.ACCURACY_THRESHOLD
 
 
@@ -62,20 +71,26 @@ KINDS = {
     "selu-lecun": Kind("selu", "lecun", None, 0.05),
 }
 BROKEN = ("sigmoid-small", "relu-he-lr0.5")
-BELOW = (*BROKEN, "sigmoid-xavier", "relu-he-clip")  # the kinds a fix must beat
-FIXES = ("relu-he-bn-lr0.1", "relu-he-bn-lr0.5", "sigmoid-xavier-bn", "tanh-xavier")
+BELOW = (*BROKEN, "sigmoid-xavier")  # every run below the threshold
+FIXES = ("relu-he-bn-lr0.1", "sigmoid-xavier-bn", "tanh-xavier")  # every run at 0.90 or above
+#: what check_fix says of each kind at the graded seeds, by depth (the docstring's last sentences)
+AT_GRADED = {
+    **{k: {10: False, 12: False} for k in (*BELOW, "relu-he-clip")},
+    **{k: {10: True, 12: True} for k in (*FIXES, "relu-he-bn-lr0.5", "selu-lecun")},
+    "relu-he-layernorm": {10: True, 12: False},
+}
 
 
 class Runs(NamedTuple):
-    """The 34 runs of one kind: 10 x 64 on seeds 0-16, then 12 x 48 on seeds 0-16."""
+    """The runs of one kind: a row per nudge, each 10 x 64 on seeds 0-16, then 12 x 48 on seeds 0-16."""
 
-    accuracy: np.ndarray  # (34,)
-    diverged: np.ndarray  # (34,) bool
+    accuracy: np.ndarray  # (len(NUDGES), 34)
+    diverged: np.ndarray  # (len(NUDGES), 34) bool
 
     def size(self, depth: int) -> Runs:
-        """The 17 runs at one size."""
+        """The runs at one size: 17 per nudge."""
         part = slice(0, 17) if depth == 10 else slice(17, 34)
-        return Runs(self.accuracy[part], self.diverged[part])
+        return Runs(self.accuracy[:, part], self.diverged[:, part])
 
 
 @cache
@@ -83,16 +98,24 @@ def _data():
     return load_split()
 
 
-def _train(kind: Kind, depth: int, width: int, seed: int):
+def _train(kind: Kind, depth: int, width: int, seed: int, k: int = 0):
     model = build_mlp(depth, width, activation=kind.activation, init=kind.init, norm=kind.norm, seed=seed)
     with np.errstate(all="ignore"):
-        return train_classifier(model, _data(), lr=kind.lr, steps=STEPS, seed=seed, clip=kind.clip)
+        return train_classifier(nudge(model, k), _data(), lr=kind.lr, steps=STEPS, seed=seed, clip=kind.clip)
 
 
 @cache
 def _runs(name: str) -> Runs:
-    results = [_train(KINDS[name], d, w, s) for d, w in SIZES for s in SEEDS]
-    return Runs(np.array([r.val_accuracy for r in results]), np.array([r.diverged for r in results]))
+    results = [[_train(KINDS[name], d, w, s, k) for d, w in SIZES for s in SEEDS] for k in NUDGES]
+    return Runs(
+        np.array([[r.val_accuracy for r in row] for row in results]),
+        np.array([[r.diverged for r in row] for row in results]),
+    )
+
+
+def _three_se(p: float, n: int) -> float:
+    """Three standard errors of a rate p measured on n independent runs."""
+    return 3 * math.sqrt(p * (1 - p) / n)
 
 
 def _range_is(values: np.ndarray, lo: float, hi: float) -> None:
@@ -100,70 +123,73 @@ def _range_is(values: np.ndarray, lo: float, hi: float) -> None:
     assert got == (lo, hi), f"accuracies from {values.min():.4f} to {values.max():.4f}, not {lo}-{hi}"
 
 
-def _at_most(limit: float) -> Callable[[Runs], None]:
-    def check(runs: Runs) -> None:
-        assert runs.accuracy.max() <= limit, f"best accuracy {runs.accuracy.max():.4f} > {limit}"
-
-    return check
+def _at_most_011(runs: Runs) -> None:
+    assert round(float(runs.accuracy.max()), 2) <= 0.11, f"best accuracy {runs.accuracy.max():.4f}"
 
 
-def _between(lo: float, hi: float, depth: int | None = None) -> Callable[[Runs], None]:
-    def check(runs: Runs) -> None:
-        _range_is((runs if depth is None else runs.size(depth)).accuracy, lo, hi)
-
-    return check
+def _between(lo: float, hi: float) -> Callable[[Runs], None]:
+    return lambda runs: _range_is(runs.accuracy, lo, hi)
 
 
 def _at_least_090(runs: Runs) -> None:
     assert runs.accuracy.min() >= 0.90, f"worst accuracy {runs.accuracy.min():.4f}: {runs.accuracy.round(3)}"
 
 
-def _separated(name: str) -> Callable[[Runs], None]:
+def _wide_margin(name: str) -> Callable[[Runs], None]:
+    """0.75 is 0.1 or more from every run of the kinds it separates."""
+
     def check(runs: Runs) -> None:
         if name in BELOW:
-            assert runs.accuracy.max() < THRESHOLD, f"{name} reaches {runs.accuracy.max():.4f} >= {THRESHOLD}"
+            assert runs.accuracy.max() <= THRESHOLD - 0.1, f"{name} reaches {runs.accuracy.max():.4f}"
         else:
-            assert runs.accuracy.min() >= THRESHOLD, (
-                f"{name} falls to {runs.accuracy.min():.4f} < {THRESHOLD}"
-            )
+            assert runs.accuracy.min() >= THRESHOLD + 0.1, f"{name} falls to {runs.accuracy.min():.4f}"
 
     return check
 
 
 def _relu_lr05_diverges(runs: Runs) -> None:
-    assert runs.diverged.sum() == 31, f"{runs.diverged.sum()} of 34 runs diverged"
-    _range_is(runs.accuracy, 0.0, 0.10)
+    rate, n = runs.diverged.mean(), runs.diverged.size
+    assert abs(rate - 0.9) <= _three_se(0.9, n), f"{runs.diverged.sum()} of {n} runs diverged"
+
+
+def _clipping_ranges_widely(runs: Runs) -> None:
+    lo, hi = runs.accuracy.min(), runs.accuracy.max()
+    assert lo < 0.15 and hi > 0.5, f"clipping-only accuracies from {lo:.4f} to {hi:.4f}"
+
+
+def _clipping_rarely_passes(runs: Runs) -> None:
+    passed = int((runs.accuracy >= THRESHOLD).sum())
+    assert passed <= 3, f"{passed} of {runs.accuracy.size} clipping-only runs reached {THRESHOLD}"
 
 
 def _clipping_medians(runs: Runs) -> None:
-    medians = [round(float(np.median(runs.size(d).accuracy)), 2) for d, _ in SIZES]
-    assert medians == [0.31, 0.21], f"median accuracies at 10 x 64 and 12 x 48: {medians}"
+    for (depth, _), about in zip(SIZES, (0.35, 0.18), strict=True):
+        acc = runs.size(depth).accuracy.ravel()
+        # the standard error of a median is about 1.2533 sigma / sqrt(n)
+        tolerance = 3 * 1.2533 * acc.std() / math.sqrt(acc.size)
+        assert abs(np.median(acc) - about) <= tolerance, (depth, float(np.median(acc)), about, tolerance)
 
 
-def _clipping_margin(runs: Runs) -> None:
-    margin = THRESHOLD - runs.accuracy.max()
-    assert round(margin, 2) == 0.03, f"threshold - luckiest clipping-only run = {margin:.4f}"
-
-
-def _worst_fix_margin(runs: Runs) -> None:
-    # with every other fix at 0.90 or above (_at_least_090), this kind's worst run is the worst fix
-    margin = runs.accuracy.min() - THRESHOLD
-    assert round(margin, 2) == 0.15, f"worst run - threshold = {margin:.4f}"
+def _bn_lr05_mostly_090(runs: Runs) -> None:
+    rate, n = (runs.accuracy >= 0.90).mean(), runs.accuracy.size
+    assert rate >= 0.9 - _three_se(0.9, n), f"{rate:.3f} of {n} runs reached 0.90"
 
 
 def _layernorm_fails_at_12x48(runs: Runs) -> None:
-    small = runs.size(12).accuracy
-    _range_is(small, 0.18, 0.92)
-    assert (small < THRESHOLD).sum() == 12, f"12 x 48 accuracies: {small.round(3)}"
+    below = (runs.size(12).accuracy < THRESHOLD).sum(axis=1)  # per nudge, of 17
+    p = 12 / 17
+    tolerance = 3 * math.sqrt(17 * p * (1 - p) / len(below))
+    assert abs(below.mean() - 12) <= tolerance, f"below 0.75 on {below} of the 17 seeds at 12 x 48"
 
 
-def _selu_diverges_twice(runs: Runs) -> None:
-    assert runs.diverged.sum() == runs.size(12).diverged.sum() == 2, f"diverged: {runs.diverged}"
+def _layernorm_holds_at_10x64(runs: Runs) -> None:
+    below = int((runs.size(10).accuracy < THRESHOLD).sum())
+    assert below <= 2, f"below 0.75 on {below} of the {runs.size(10).accuracy.size} runs at 10 x 64"
 
 
-def _fail_at_12x48_only(runs: Runs) -> None:
-    large, small = runs.size(10).accuracy, runs.size(12).accuracy
-    assert large.min() >= THRESHOLD and small.min() < THRESHOLD, (large.round(3), small.round(3))
+def _selu_collapses_a_few_times(runs: Runs) -> None:
+    below = int((runs.accuracy < THRESHOLD).sum())
+    assert 1 <= below <= 10, f"SELU + LeCun below 0.75 on {below} of {runs.accuracy.size} runs"
 
 
 class Figure(NamedTuple):
@@ -175,34 +201,30 @@ class Figure(NamedTuple):
 
 
 FIGURES = [
-    *(Figure(k, "The broken networks stayed at or below 0.11", _at_most(0.11)) for k in BROKEN),
+    *(Figure(k, "The broken networks stayed at or below 0.11", _at_most_011) for k in BROKEN),
     Figure("sigmoid-small", "sigmoid with N(0, 0.01^2): 0.09-0.11", _between(0.09, 0.11)),
-    Figure("relu-he-lr0.5", "ReLU + He at lr 0.5: diverges in 31 of 34 runs, 0-0.10", _relu_lr05_diverges),
-    Figure("sigmoid-xavier", "sigmoid + Xavier without BN 0.09-0.11", _between(0.09, 0.11)),
-    Figure("relu-he-clip", "with clipping at 1 between 0.08 and 0.72", _between(0.08, 0.72)),
-    Figure("relu-he-clip", "(medians 0.31 at 10 x 64 and 0.21 at 12 x 48)", _clipping_medians),
-    *(Figure(k, "reached at least 0.90 on every seed and size", _at_least_090) for k in FIXES),
-    *(Figure(k, "0.75 separates all 34 runs of each kind", _separated(k)) for k in (*BELOW, *FIXES)),
-    Figure("relu-he-clip", "a margin of 0.03 above the luckiest clipping-only run", _clipping_margin),
+    Figure("relu-he-lr0.5", "ReLU + He at lr 0.5 diverges in about nine runs of ten", _relu_lr05_diverges),
+    Figure("sigmoid-xavier", "so did sigmoid + Xavier without BN (0.09-0.11)", _between(0.09, 0.11)),
+    *(Figure(k, "reached at least 0.90 on every run", _at_least_090) for k in FIXES),
+    *(
+        Figure(k, "0.75 separates the two groups with a wide margin on either side", _wide_margin(k))
+        for k in (*BELOW, *FIXES)
+    ),
+    Figure("relu-he-clip", "ranged from below 0.15 to above 0.5", _clipping_ranges_widely),
+    Figure("relu-he-clip", "passed 0.75 on rare runs only", _clipping_rarely_passes),
+    Figure("relu-he-clip", "(medians about 0.35 at 10 x 64 and 0.18 at 12 x 48)", _clipping_medians),
     Figure(
         "relu-he-bn-lr0.5",
-        "0.15 below the worst fix (ReLU + He + BatchNorm at lr 0.5)",
-        _worst_fix_margin,
+        "BatchNorm at lr 0.5 reached 0.90 on nine runs in ten or more",
+        _bn_lr05_mostly_090,
     ),
     Figure(
         "relu-he-layernorm",
-        "ReLU + He + LayerNorm at lr 0.1 (0.18-0.92 at 12 x 48, below 0.75 on 12 of the 17 seeds)",
+        "LayerNorm at lr 0.1 fell below 0.75 on about 12 of the 17 seeds at 12 x 48",
         _layernorm_fails_at_12x48,
     ),
-    Figure(
-        "selu-lecun",
-        "SELU + LeCun at lr 0.05 (diverged on 2 of the 17 seeds at 12 x 48)",
-        _selu_diverges_twice,
-    ),
-    *(
-        Figure(k, "fail on some seeds at 12 x 48, though on none at 10 x 64", _fail_at_12x48_only)
-        for k in ("relu-he-layernorm", "selu-lecun")
-    ),
+    Figure("relu-he-layernorm", "and hardly ever at 10 x 64", _layernorm_holds_at_10x64),
+    Figure("selu-lecun", "SELU + LeCun at lr 0.05 collapsed on a few runs", _selu_collapses_a_few_times),
 ]
 
 
@@ -236,16 +258,51 @@ def test_kind_matches_the_docstring(name: str):
     assert not failed, f"{name} ({KINDS[name]}):\n" + "\n".join(failed)
 
 
-# the two runs nearest the threshold: the worst fix and the luckiest clipping-only run
-@pytest.mark.parametrize(
-    ("name", "depth", "width", "seed"), [("relu-he-bn-lr0.5", 12, 48, 12), ("relu-he-clip", 10, 64, 15)]
-)
-def test_the_derivation_trains_as_check_fix_grades(name: str, depth: int, width: int, seed: int):
-    """Does check_fix give a run of the derivation the same accuracy, and pass or fail it by the threshold?"""
+def _nearest(name: str) -> tuple[int, int, int]:
+    """Depth, width and seed of the kind's un-nudged run nearest the threshold."""
+    i = int(np.argmin(abs(_runs(name).accuracy[0] - THRESHOLD)))
+    depth, width = SIZES[i // 17]
+    return depth, width, i % 17
+
+
+@pytest.mark.parametrize("name", ["relu-he-bn-lr0.5", "relu-he-clip"])
+def test_the_derivation_trains_as_check_fix_grades(name: str):
+    """Does check_fix give the kind's run nearest 0.75 the derivation's accuracy, and grade it by 0.75?"""
     kind = KINDS[name]
-    expected = _train(kind, depth, width, seed).val_accuracy
+    depth, width, seed = _nearest(name)
+    expected = _runs(name).accuracy[0][SIZES.index((depth, width)) * 17 + seed]
     if expected >= THRESHOLD:
         assert chk.check_fix(lambda d, w: kind.config(), depth=depth, width=width, seed=seed) == expected
     else:
         with pytest.raises(CheckFailure, match=f"accuracy of {expected:.3f}"):
             chk.check_fix(lambda d, w: kind.config(), depth=depth, width=width, seed=seed)
+
+
+def test_the_docstring_names_the_graded_seeds():
+    """Are the seeds the docstring calls graded the ones lesson 08's test cells (hidden ones too) grade?"""
+    named = [f"{c['depth']} x {c['width']} seed {c['seed']}" for c in graded_calls("check_fix")]
+    doc = _normalize(chk.__doc__)
+    assert named and all(n in doc for n in named), (named, "not all in the docstring")
+    assert "every kind above lands on the same side of 0.75 in the run and in four copies" in doc
+
+
+@pytest.mark.parametrize(
+    "kwargs", graded_calls("check_fix"), ids=lambda c: f"{c['depth']}x{c['width']}-{c['seed']}"
+)
+@pytest.mark.parametrize("name", list(KINDS))
+def test_each_kind_lands_on_one_side_at_the_graded_seeds(name: str, kwargs: dict, monkeypatch):
+    """Does check_fix pass or fail each kind at a graded seed as the docstring says, on any processor?
+
+    The run and four copies changed in the last bit (tests/last_bits.py) stand for other processors; a
+    kind that passed on some and failed on others would get a student another score on another machine.
+    """
+    kind, expected = KINDS[name], AT_GRADED[name][kwargs["depth"]]
+    got = []
+    for k in GRADED_NUDGES:
+        with nudged_builds(monkeypatch, k), np.errstate(all="ignore"):
+            try:
+                got.append(chk.check_fix(lambda d, w: kind.config(), **kwargs))
+            except CheckFailure as exc:
+                got.append(re.sub(r".*(accuracy of \S+).*", r"failed: \1", str(exc), flags=re.S))
+    passed = [isinstance(g, float) for g in got]
+    assert passed == [expected] * len(got), f"{name} at {kwargs}: {got}"
