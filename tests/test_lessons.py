@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
+from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import build
 
@@ -24,6 +25,9 @@ ASSIGNMENTS = build.assignments()
 REPO = build.REPO
 INTERACTIVE_LIMIT_S = 60.0
 GRADED_LIMIT_S = 10.0
+#: how nbgrader stops a kernel once the notebook is graded, read from the course's nbgrader_config.py
+_NBGRADER_CONFIG = PyFileConfigLoader("nbgrader_config.py", path=str(REPO / "autograder")).load_config()
+GRADING_SHUTDOWN = _NBGRADER_CONFIG.Execute.shutdown_kernel
 
 pytestmark = pytest.mark.nbgrader
 
@@ -89,6 +93,8 @@ def _execute(name: str, *, grading: bool) -> tuple[float, str]:
             timeout=120,
             kernel_name="python3",
             resources={"metadata": {"path": str(_solution(name).parent)}},
+            # under grading, as autograder/nbgrader_config.py and the engine stop the kernel
+            shutdown_kernel=GRADING_SHUTDOWN if grading else "graceful",
         )
         cells = []
         start = time.perf_counter()
