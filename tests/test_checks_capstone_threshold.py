@@ -258,19 +258,14 @@ def test_kind_matches_the_docstring(name: str):
     assert not failed, f"{name} ({KINDS[name]}):\n" + "\n".join(failed)
 
 
-def _nearest(name: str) -> tuple[int, int, int]:
-    """Depth, width and seed of the kind's un-nudged run nearest the threshold."""
-    i = int(np.argmin(abs(_runs(name).accuracy[0] - THRESHOLD)))
-    depth, width = SIZES[i // 17]
-    return depth, width, i % 17
-
-
-@pytest.mark.parametrize("name", ["relu-he-bn-lr0.5", "relu-he-clip"])
-def test_the_derivation_trains_as_check_fix_grades(name: str):
-    """Does check_fix give the kind's run nearest 0.75 the derivation's accuracy, and grade it by 0.75?"""
+# the worst run of BatchNorm at lr 0.5 seen (0.78 on one machine) and the graded clipping-only run
+@pytest.mark.parametrize(
+    ("name", "depth", "width", "seed"), [("relu-he-bn-lr0.5", 12, 48, 11), ("relu-he-clip", 10, 64, 0)]
+)
+def test_the_derivation_trains_as_check_fix_grades(name: str, depth: int, width: int, seed: int):
+    """Does check_fix give a run of the derivation the same accuracy, and pass or fail it by the threshold?"""
     kind = KINDS[name]
-    depth, width, seed = _nearest(name)
-    expected = _runs(name).accuracy[0][SIZES.index((depth, width)) * 17 + seed]
+    expected = _train(kind, depth, width, seed).val_accuracy
     if expected >= THRESHOLD:
         assert chk.check_fix(lambda d, w: kind.config(), depth=depth, width=width, seed=seed) == expected
     else:
